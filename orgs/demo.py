@@ -1,0 +1,449 @@
+"""The demo zone: a deterministic, plausible development zone of 304 scored party organizations
+covering 582 units, with demo accounts for every role."""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from .models import CoveredUnit, Kind, Organization, Role, Sector, TierAssignment, TierSource, User
+
+ROOT_CODE = "KFQ"
+DEMO_PASSWORD = "demo-2026"
+SCORED_ORGS = 304
+COVERED_UNITS = 582
+
+BRANDS = [
+    "恒达",
+    "金安",
+    "皖西",
+    "瑞丰",
+    "安泰",
+    "中科",
+    "新源",
+    "博瑞",
+    "鑫盛",
+    "华宇",
+    "天成",
+    "宏图",
+    "江淮",
+    "大别山",
+    "淠河",
+    "佳和",
+    "永信",
+    "泰和",
+    "德润",
+    "联创",
+    "晶科",
+    "国轩",
+    "汇通",
+    "万家",
+    "春晖",
+    "东方",
+    "长荣",
+    "嘉禾",
+    "正泰",
+    "鼎盛",
+    "明远",
+    "润达",
+    "精工",
+    "华瑞",
+    "同创",
+    "兴业",
+    "科瑞",
+    "丰源",
+    "顺达",
+    "创新",
+    "海川",
+    "奥特",
+    "宝利",
+    "诚信",
+    "凯盛",
+    "立信",
+    "龙腾",
+    "美锦",
+]
+TRADES = [
+    "新能源科技",
+    "精密机械",
+    "电子科技",
+    "汽车零部件",
+    "新材料",
+    "生物医药",
+    "食品",
+    "纺织服饰",
+    "包装材料",
+    "物流",
+    "智能装备",
+    "光电科技",
+    "环保科技",
+    "建材",
+    "电气",
+    "信息技术",
+]
+DEPARTMENTS = [
+    "党政办公室",
+    "组织人事部",
+    "纪检监察室",
+    "经济发展局",
+    "财政局",
+    "招商服务中心",
+    "建设发展局",
+    "社会事务局",
+    "自然资源和规划分局",
+    "生态环境分局",
+    "市场监督管理局",
+    "应急管理局",
+    "综合执法大队",
+    "政务服务中心",
+    "投资集团",
+    "城市建设投资公司",
+    "人力资源服务中心",
+    "税务分局",
+    "公安分局机关",
+    "消防救援站",
+    "实验学校",
+    "第一小学",
+    "第二小学",
+    "第三小学",
+    "第一中学",
+    "第二中学",
+    "实验幼儿园",
+    "社区卫生服务中心",
+    "人民医院",
+    "疾病预防控制中心",
+    "退役军人服务站",
+    "统计局",
+    "审计室",
+    "科技创新服务中心",
+    "数据资源管理中心",
+    "供水公司",
+    "公交公司",
+    "园林绿化中心",
+    "环卫所",
+    "产业发展研究院",
+]
+VILLAGES = [
+    "双河村",
+    "袁店村",
+    "龙井村",
+    "联合村",
+    "民乐村",
+    "红石村",
+    "桃园村",
+    "高皇村",
+    "新安村",
+    "迎河村",
+    "戴家湾村",
+    "月亮岛村",
+    "徐集村",
+    "先生店村",
+    "张店村",
+    "王滩村",
+    "三元村",
+    "清河村",
+    "汪家桥村",
+    "东桥村",
+    "西庙村",
+    "南岗村",
+    "北塘村",
+    "塘岗村",
+    "花园村",
+    "杨柳村",
+    "翟湾村",
+    "荷叶村",
+    "金桥村",
+    "梅山社区",
+    "长江社区",
+    "皖西社区",
+    "城东社区",
+    "城北社区",
+    "新城社区",
+    "凤凰社区",
+    "和平社区",
+    "幸福社区",
+    "朝阳社区",
+    "锦绣社区",
+    "阳光社区",
+    "滨河社区",
+    "翠湖社区",
+    "丁集社区",
+    "平桥社区",
+]
+SOCIETIES = [
+    "商会",
+    "物流行业协会",
+    "电子商务协会",
+    "新能源产业联盟",
+    "养老服务中心",
+    "社会工作服务中心",
+    "志愿者协会",
+    "职业技能培训学校",
+    "民办幼儿园",
+    "律师事务所",
+    "会计师事务所",
+    "青年创业协会",
+    "慈善会",
+    "家庭服务业协会",
+    "人力资源服务协会",
+    "企业家联谊会",
+    "心理咨询服务中心",
+    "文化艺术中心",
+    "体育健身协会",
+    "科技咨询服务中心",
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
+GIVEN = "建国志强海燕晓明春梅丽华文杰红军玉兰德胜秀英国庆小平卫东桂芳永刚凤霞宏伟淑珍"
+
+
+@dataclass
+class Plan:
+    """A committee and the organizations planned beneath it."""
+
+    name: str
+    short: str
+    sector: str
+    branches: list = field(default_factory=list)
+
+
+def person_name(rng):
+    return rng.choice(SURNAMES) + rng.choice(GIVEN[::2]) + rng.choice(GIVEN[1::2])
+
+
+def enterprise_name(rng, used):
+    while True:
+        name = f"安徽{rng.choice(BRANDS)}{rng.choice(TRADES)}有限公司"
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def credit_code(rng):
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    return "91341500" + "".join(rng.choice(alphabet) for _ in range(10))
+
+
+def plan_zone(rng):
+    """Committees with their branches: (name, short, kind, sector, [units], children)."""
+    used = set()
+    plans = [
+        Plan("开发区机关党委", "机关党委", Sector.AGENCY),
+        Plan("三十铺镇党委", "三十铺镇党委", Sector.VILLAGE),
+        Plan("新能源产业园非公企业党委", "新能源园党委", Sector.NON_PUBLIC),
+        Plan("先进制造产业园非公企业党委", "先进制造园党委", Sector.NON_PUBLIC),
+        Plan("电子信息产业园非公企业党委", "电子信息园党委", Sector.NON_PUBLIC),
+        Plan("现代服务业非公企业党委", "现代服务业党委", Sector.NON_PUBLIC),
+        Plan("综合非公企业党委", "综合非公党委", Sector.NON_PUBLIC),
+        Plan("社会组织综合党委", "社会组织党委", Sector.SOCIAL),
+    ]
+    agency, village, *non_public, social = plans
+
+    for dept in DEPARTMENTS:
+        agency.branches.append(
+            (f"开发区{dept}党支部", dept, Kind.BRANCH, [(f"六安开发区{dept}", "institution")], [])
+        )
+    for v in VILLAGES:
+        kind = Kind.GENERAL_BRANCH if v.endswith("社区") and rng.random() < 0.3 else Kind.BRANCH
+        suffix = "党总支" if kind == Kind.GENERAL_BRANCH else "党支部"
+        village.branches.append(
+            (f"三十铺镇{v}{suffix}", v, kind, [(f"三十铺镇{v}", "community")], [])
+        )
+    for s in SOCIETIES:
+        unit = f"六安开发区{s}"
+        social.branches.append((f"{unit}党支部", s, Kind.BRANCH, [(unit, "social")], []))
+    for i in range(1, 5):
+        units = [
+            (f"六安开发区{rng.choice(BRANDS)}{rng.choice(SOCIETIES)}", "social") for _ in range(3)
+        ]
+        social.branches.append(
+            (f"社会组织第{i}联合党支部", f"社会组织联合{i}支部", Kind.JOINT_BRANCH, units, [])
+        )
+
+    # Two large enterprises with a general branch over several production branches.
+    for plan in non_public[:2]:
+        firm = enterprise_name(rng, used)
+        children = [
+            (f"{firm}{part}党支部", part, Kind.BRANCH, [], [])
+            for part in ("生产一部", "生产二部", "研发中心", "营销中心")
+        ]
+        plan.branches.append(
+            (f"{firm}党总支", firm[2:6], Kind.GENERAL_BRANCH, [(firm, "enterprise")], children)
+        )
+
+    counted = sum(1 + len(b[4]) for p in plans for b in p.branches) + len(plans)
+    np_slots = SCORED_ORGS - counted
+    joints = 45
+    singles = np_slots - joints
+    for i in range(singles):
+        firm = enterprise_name(rng, used)
+        non_public[i % len(non_public)].branches.append(
+            (f"{firm}党支部", firm[2:-4], Kind.BRANCH, [(firm, "enterprise")], [])
+        )
+    units_so_far = sum(len(b[3]) for p in plans for b in p.branches)
+    remaining = COVERED_UNITS - units_so_far
+    sizes = [remaining // joints + (1 if i < remaining % joints else 0) for i in range(joints)]
+    for i, size in enumerate(sizes):
+        plan = non_public[i % len(non_public)]
+        units = [(enterprise_name(rng, used), "enterprise") for _ in range(size)]
+        plan.branches.append(
+            (
+                f"{plan.short[:-2]}第{i // len(non_public) + 1}联合党支部",
+                f"{plan.short[:-2]}联合{i // len(non_public) + 1}支部",
+                Kind.JOINT_BRANCH,
+                units,
+                [],
+            )
+        )
+    return plans
+
+
+class Builder:
+    def __init__(self, rng, year):
+        self.rng = rng
+        self.year = year
+        self.password = make_password(DEMO_PASSWORD)
+        self.counter = 0
+
+    def founded(self):
+        return datetime.date(
+            self.rng.randint(1985, self.year - 2), self.rng.randint(1, 12), self.rng.randint(1, 28)
+        )
+
+    def secretary(self, code):
+        name = person_name(self.rng)
+        return User.objects.create(
+            username=f"sj{code.replace('-', '').lower()[3:]}",
+            last_name=name[0],
+            first_name=name[1:],
+            role=Role.SECRETARY,
+            password=self.password,
+        )
+
+    def add(self, parent, name, short, kind, sector, code, units=(), members=None):
+        org = Organization(
+            name=name,
+            short_name=short[:40],
+            code=code,
+            kind=kind,
+            sector=sector,
+            member_count=members or self.rng.randint(3, 45),
+            founded_on=self.founded(),
+            is_demo_point=False,
+        )
+        if parent is None:
+            org = Organization.objects.add_root(instance=org)
+        else:
+            org.secretary = self.secretary(code)
+            org = Organization.objects.add_child(parent, instance=org)
+        CoveredUnit.objects.bulk_create(
+            CoveredUnit(
+                organization=org,
+                name=unit,
+                kind=unit_kind,
+                credit_code=credit_code(self.rng) if unit_kind in ("enterprise", "social") else "",
+                employee_count=self.rng.randint(20, 800) if unit_kind == "enterprise" else None,
+            )
+            for unit, unit_kind in units
+        )
+        return org
+
+
+def tier_for(rng):
+    roll = rng.random()
+    return "A" if roll < 0.2 else "B" if roll < 0.75 else "C"
+
+
+@transaction.atomic
+def build_zone(*, seed, year):
+    """Create the demo zone unless it exists; returns (created, root)."""
+    root = Organization.objects.filter(code=ROOT_CODE).first()
+    if root is not None:
+        return False, root
+    rng = random.Random(seed)
+    b = Builder(rng, year)
+    root = b.add(
+        None,
+        "中共六安经济技术开发区工作委员会",
+        "开发区党工委",
+        Kind.WORKING_COMMITTEE,
+        Sector.AGENCY,
+        ROOT_CODE,
+        members=12,
+    )
+    scored = []
+    for ci, plan in enumerate(plan_zone(rng), start=1):
+        ccode = f"{ROOT_CODE}-{ci:02d}"
+        committee = b.add(
+            root,
+            plan.name,
+            plan.short,
+            Kind.COMMITTEE,
+            plan.sector,
+            ccode,
+            members=rng.randint(15, 60),
+        )
+        scored.append(committee)
+        for bi, (name, short, kind, units, children) in enumerate(plan.branches, start=1):
+            code = f"{ccode}-{bi:03d}"
+            org = b.add(committee, name, short, kind, plan.sector, code, units)
+            scored.append(org)
+            for ki, (cname, cshort, ckind, cunits, _) in enumerate(children, start=1):
+                scored.append(b.add(org, cname, cshort, ckind, plan.sector, f"{code}-{ki}", cunits))
+    demo_points = rng.sample(scored[8:], 29)
+    Organization.objects.filter(pk__in=[o.pk for o in demo_points]).update(is_demo_point=True)
+    TierAssignment.objects.bulk_create(
+        TierAssignment(
+            organization=org,
+            year=year,
+            tier="A" if org in demo_points else tier_for(rng),
+            source=TierSource.INITIAL,
+            reason="系统启用时按上年度党建工作情况初始分类",
+        )
+        for org in scored
+    )
+    return True, root
+
+
+DEMO_ACCOUNTS = [
+    ("admin", "管理员", "系", "统", None),
+    ("staff", "党建办工作人员", "周", "敏", None),
+    ("staff2", "党建办工作人员", "吴", "磊", None),
+    ("viewer", "党委查看（新能源园党委）", "钱", "立", f"{ROOT_CODE}-03"),
+]
+
+
+@transaction.atomic
+def ensure_accounts():
+    """The office accounts; secretaries are created with their organizations."""
+    roles = {
+        "admin": Role.ADMIN,
+        "staff": Role.STAFF,
+        "staff2": Role.STAFF,
+        "viewer": Role.COMMITTEE,
+    }
+    password = make_password(DEMO_PASSWORD)
+    for username, _label, last, first, committee_code in DEMO_ACCOUNTS:
+        committee = Organization.objects.get(code=committee_code) if committee_code else None
+        User.objects.update_or_create(
+            username=username,
+            defaults={
+                "role": roles[username],
+                "last_name": last,
+                "first_name": first,
+                "committee": committee,
+                "password": password,
+                "is_superuser": username == "admin",
+            },
+        )
+
+
+def demo_logins():
+    """(username, description) for the accounts worth trying, secretaries of varied orgs."""
+    rows = [(u, label) for u, label, *_ in DEMO_ACCOUNTS]
+    for code in (f"{ROOT_CODE}-03-001", f"{ROOT_CODE}-02-005", f"{ROOT_CODE}-08-003"):
+        org = Organization.objects.filter(code=code).select_related("secretary").first()
+        if org and org.secretary:
+            rows.append((org.secretary.username, f"支部书记（{org.name}）"))
+    return rows

@@ -1,0 +1,173 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.forms import inlineformset_factory
+from django.utils import timezone
+
+from .models import CoveredUnit, Kind, Organization, Role, Sector, Tier, TierAssignment, User
+
+PARENT_KINDS = (Kind.WORKING_COMMITTEE, Kind.COMMITTEE, Kind.GENERAL_BRANCH)
+BRANCH_KINDS = (Kind.BRANCH, Kind.JOINT_BRANCH)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class OrganizationForm(forms.ModelForm):
+    parent = forms.ModelChoiceField(
+        label="上级组织",
+        queryset=Organization.objects.filter(kind__in=PARENT_KINDS),
+        help_text="只有党工委、党委、党总支可以有下级组织。",
+    )
+    secretary = forms.ModelChoiceField(
+        label="书记账号",
+        queryset=User.objects.none(),
+        required=False,
+        help_text="书记登录后只能看到本组织的情况。",
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "short_name",
+            "code",
+            "kind",
+            "sector",
+            "parent",
+            "secretary",
+            "member_count",
+            "founded_on",
+            "is_active",
+            "is_demo_point",
+        ]
+        widgets = {"founded_on": DateInput()}
+        error_messages = {"code": {"unique": "该组织编码已被其他组织使用，请换一个。"}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        org = self.instance
+        free = User.objects.filter(role=Role.SECRETARY, secretary_of__isnull=True)
+        if org.pk and org.secretary_id:
+            free = free | User.objects.filter(pk=org.secretary_id)
+        self.fields["secretary"].queryset = free.order_by("username")
+        self.fields["secretary"].label_from_instance = lambda u: f"{u.display_name}（{u.username}）"
+        self.fields["parent"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        self.fields["founded_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        if org.pk:
+            if org.depth == 1:
+                # The zone working committee is the root; it has no parent.
+                del self.fields["parent"]
+            else:
+                self.initial.setdefault("parent", org.parent())
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        parent, kind, org = cleaned.get("parent"), cleaned.get("kind"), self.instance
+        if parent and org.pk and parent.path.startswith(org.path):
+            self.add_error(
+                "parent",
+                "不能把组织放到它自己或它的下级组织之下（会形成循环）。",
+            )
+        if kind in BRANCH_KINDS and org.pk and org.numchild:
+            self.add_error(
+                "kind",
+                f"该组织下还有 {org.numchild} 个下级组织，不能改为{Kind(kind).label}。",
+            )
+        if kind == Kind.WORKING_COMMITTEE and (not org.pk or org.depth != 1):
+            self.add_error("kind", "开发区党工委只有一个，是组织树的根。")
+        return cleaned
+
+
+class CoveredUnitForm(forms.ModelForm):
+    class Meta:
+        model = CoveredUnit
+        fields = ["name", "kind", "credit_code", "employee_count"]
+
+    def clean_credit_code(self):
+        return self.cleaned_data["credit_code"].strip().upper()
+
+
+CoveredUnitFormSet = inlineformset_factory(
+    Organization,
+    CoveredUnit,
+    form=CoveredUnitForm,
+    extra=2,
+    can_delete=True,
+    max_num=500,
+    validate_max=True,
+)
+
+
+class TierChangeForm(forms.ModelForm):
+    class Meta:
+        model = TierAssignment
+        fields = ["year", "tier", "reason"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"reason": "必填：说明调整依据，例如“年度定级后复核调整”。"}
+        error_messages = {"reason": {"required": "调整分类必须填写原因。"}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        self.fields["year"].widget = forms.NumberInput(attrs={"min": 2000, "max": this_year + 1})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        this_year = timezone.localdate().year
+        if year > this_year + 1:
+            raise forms.ValidationError(f"只能设置到 {this_year + 1} 年度。")
+        return year
+
+
+class OrganizationFilterForm(forms.Form):
+    ACTIVE_CHOICES = [("1", "在用"), ("0", "停用"), ("all", "全部")]
+
+    q = forms.CharField(label="搜索", required=False, max_length=100)
+    sector = forms.ChoiceField(
+        label="类型", required=False, choices=[("", "全部类型"), *Sector.choices]
+    )
+    tier = forms.ChoiceField(
+        label="分类", required=False, choices=[("", "全部分类"), *Tier.choices]
+    )
+    committee = forms.ModelChoiceField(
+        label="所属党委",
+        required=False,
+        queryset=Organization.objects.none(),
+        empty_label="全部党委",
+    )
+    active = forms.ChoiceField(label="状态", required=False, choices=ACTIVE_CHOICES)
+    year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args, committees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees
+        self.fields["committee"].label_from_instance = lambda o: o.short_name or o.name
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = f"{css} {css}-sm"
+        self.fields["year"].widget.attrs["placeholder"] = str(timezone.localdate().year)
+
+    def values(self):
+        """The valid filters; an invalid one is dropped (and shown as an error on the form)."""
+        data = {"q": "", "sector": "", "tier": "", "committee": None, "active": "1"}
+        data["year"] = timezone.localdate().year
+        if self.is_bound:
+            self.is_valid()
+        for name, value in getattr(self, "cleaned_data", {}).items():
+            if value not in (None, ""):
+                data[name] = value
+        return data

@@ -1,0 +1,309 @@
+"""The registry: party organizations in a tree, the units they cover, their ABC tier per year,
+and the accounts that use the system."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
+from django.utils import timezone
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+# The Party Constitution (art. 30) requires three full members to found a grassroots organization.
+MIN_MEMBERS = 3
+MAX_MEMBERS = 100_000
+PARTY_FOUNDED = datetime.date(1921, 7, 1)
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "管理员"
+    STAFF = "staff", "党建办工作人员"
+    COMMITTEE = "committee", "党委查看"
+    SECRETARY = "secretary", "支部书记"
+
+
+class User(AbstractUser):
+    role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.SECRETARY)
+    committee = models.ForeignKey(
+        "Organization",
+        verbose_name="所查看的党委",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="viewers",
+        limit_choices_to={"depth": 2},
+        help_text="仅“党委查看”角色需要：可查看该党委及其下属全部组织。",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.COMMITTEE and self.committee_id is None:
+            raise ValidationError({"committee": "“党委查看”角色必须指定所查看的党委。"})
+        if self.role != Role.COMMITTEE and self.committee_id is not None:
+            raise ValidationError({"committee": "只有“党委查看”角色可以指定党委。"})
+
+    def save(self, *args, **kwargs):
+        # Administrators also manage accounts in Django's admin site.
+        self.is_staff = self.role == Role.ADMIN or self.is_superuser
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self):
+        # Chinese names read family name first, with no space.
+        return f"{self.last_name}{self.first_name}".strip() or self.username
+
+    @property
+    def is_office(self):
+        """Office staff and administrators may read and write every organization."""
+        return self.role in (Role.ADMIN, Role.STAFF)
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+
+class Kind(models.TextChoices):
+    WORKING_COMMITTEE = "working_committee", "党工委"
+    COMMITTEE = "committee", "党委"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    BRANCH = "branch", "党支部"
+    JOINT_BRANCH = "joint_branch", "联合党支部"
+
+
+class Sector(models.TextChoices):
+    AGENCY = "agency", "机关事业单位"
+    VILLAGE = "village", "村(社区)"
+    NON_PUBLIC = "non_public", "非公企业"
+    SOCIAL = "social", "社会组织"
+
+
+class Tier(models.TextChoices):
+    A = "A", "A类 示范型"
+    B = "B", "B类 成长型"
+    C = "C", "C类 孵化型"
+
+
+class TierSource(models.TextChoices):
+    INITIAL = "initial", "初始分类"
+    GRADING = "grading", "年度定级"
+    MANUAL = "manual", "人工调整"
+
+
+class OrganizationQuerySet(MP_NodeQuerySet):
+    def scored(self):
+        """Organizations that take part in scoring: every active one below the zone root."""
+        return self.filter(is_active=True, depth__gt=1)
+
+    def in_subtree(self, node):
+        return self.filter(path__startswith=node.path)
+
+    def committees(self):
+        return self.filter(depth=2)
+
+    def search(self, text):
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__icontains=text)
+        )
+
+    def with_tier(self, year):
+        """Annotate `tier`: the latest assignment for `year`, or the one carried over from an
+        earlier year when nothing was set for it yet."""
+        latest = TierAssignment.objects.filter(
+            organization=OuterRef("pk"), year__lte=year
+        ).order_by("-year", "-set_at", "-pk")
+        return self.annotate(tier=Subquery(latest.values("tier")[:1]))
+
+    def with_committee(self):
+        """Annotate `committee_name` and `committee_id` from the depth-2 ancestor (or self)."""
+        prefix = Substr("path", 1, Organization.steplen * 2)
+        committee = Organization.objects.filter(path=OuterRef("committee_path"))
+        return self.annotate(committee_path=prefix).annotate(
+            committee_name=Subquery(committee.values("short_name")[:1]),
+            committee_pk=Subquery(committee.values("pk")[:1]),
+        )
+
+    def tier_counts(self, year):
+        """{tier: count} over this queryset, computed in one grouped query."""
+        rows = self.with_tier(year).order_by().values("tier").annotate(n=Count("pk"))
+        return {row["tier"]: row["n"] for row in rows}
+
+
+class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
+    def get_queryset(self):
+        return OrganizationQuerySet(self.model, using=self._db).order_by("path")
+
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$",
+    "编码只能包含字母、数字和连字符，长度 2–20 位，且不能以连字符开头。",
+)
+
+
+class Organization(MP_Node):
+    name = models.CharField("组织名称", max_length=100)
+    short_name = models.CharField("简称", max_length=40)
+    code = models.CharField("组织编码", max_length=20, unique=True, validators=[code_validator])
+    kind = models.CharField("组织类别", max_length=24, choices=Kind.choices)
+    sector = models.CharField("类型", max_length=16, choices=Sector.choices)
+    secretary = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="书记账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="secretary_of",
+    )
+    member_count = models.PositiveIntegerField(
+        "党员人数",
+        validators=[
+            MinValueValidator(MIN_MEMBERS, f"党员人数不能少于 {MIN_MEMBERS} 人（党章规定）。"),
+            MaxValueValidator(MAX_MEMBERS, f"党员人数不能超过 {MAX_MEMBERS:,} 人。"),
+        ],
+    )
+    founded_on = models.DateField("成立日期")
+    is_active = models.BooleanField("在用", default=True)
+    is_demo_point = models.BooleanField("党建示范点", default=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = OrganizationManager()
+
+    class Meta:
+        verbose_name = "党组织"
+        verbose_name_plural = "党组织"
+        indexes = [
+            # Subtree filters are `path LIKE 'prefix%'`; PostgreSQL needs the pattern opclass
+            # to use an index for that under a non-C collation.
+            models.Index(
+                fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["sector"], name="org_sector"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member_count__gte=MIN_MEMBERS), name="org_member_count_min"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.founded_on and self.founded_on > timezone.localdate():
+            raise ValidationError({"founded_on": "成立日期不能晚于今天。"})
+        if self.founded_on and self.founded_on < PARTY_FOUNDED:
+            raise ValidationError({"founded_on": "成立日期不能早于 1921 年 7 月 1 日。"})
+
+    @property
+    def label(self):
+        return self.short_name or self.name
+
+    def parent(self):
+        return Organization.objects.get_parent(self)
+
+    def ancestors(self):
+        return Organization.objects.get_ancestors(self)
+
+    def committee(self):
+        """The depth-2 ancestor (基层党委) this organization belongs to, or None for the root."""
+        if self.depth < 2:
+            return None
+        if self.depth == 2:
+            return self
+        return Organization.objects.get(path=self.path[: self.steplen * 2])
+
+
+class CoveredUnit(models.Model):
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", "非公企业"
+        SOCIAL = "social", "社会组织"
+        INSTITUTION = "institution", "机关事业单位"
+        COMMUNITY = "community", "村(社区)"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="covered_units", verbose_name="党组织"
+    )
+    name = models.CharField("单位名称", max_length=100)
+    kind = models.CharField("单位类型", max_length=16, choices=Kind.choices)
+    credit_code = models.CharField(
+        "统一社会信用代码",
+        max_length=18,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+                "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、Z、S、V）。",
+            )
+        ],
+    )
+    employee_count = models.PositiveIntegerField(
+        "职工人数",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1_000_000, "职工人数不能超过 1,000,000 人。")],
+    )
+
+    class Meta:
+        verbose_name = "覆盖单位"
+        verbose_name_plural = "覆盖单位"
+        ordering = ["organization", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~Q(credit_code=""),
+                name="covered_unit_credit_code_unique",
+                violation_error_message="该统一社会信用代码已登记在其他单位下。",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TierAssignment(models.Model):
+    """One row per change of an organization's ABC tier for a year; the latest row wins."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="tier_history", verbose_name="党组织"
+    )
+    year = models.PositiveSmallIntegerField(
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    tier = models.CharField("分类", max_length=1, choices=Tier.choices)
+    source = models.CharField("来源", max_length=16, choices=TierSource.choices)
+    reason = models.TextField("原因")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "分类记录"
+        verbose_name_plural = "分类记录"
+        ordering = ["-year", "-set_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "year", "set_at"], name="tier_lookup")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="tier_reason_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.year} {self.tier}"

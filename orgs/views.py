@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from . import access
+from .forms import CoveredUnitFormSet, OrganizationFilterForm, OrganizationForm, TierChangeForm
+from .models import CoveredUnit, Organization, Role, Tier, TierSource
+from .services import assign_tier, save_organization
+
+PAGE_SIZE = 50
+
+
+@login_required
+def home(request):
+    user = request.user
+    if user.role == Role.SECRETARY:
+        org = access.visible_organizations(user).first()
+        if org is None:
+            return render(request, "orgs/no_organization.html")
+        return redirect(org_home_url(org))
+    return redirect("orgs:list")
+
+
+def org_home_url(org):
+    return reverse("orgs:detail", args=[org.pk])
+
+
+@login_required
+def org_list(request):
+    user = request.user
+    if user.role == Role.SECRETARY:
+        return home(request)
+    scope = access.visible_organizations(user)
+    form = OrganizationFilterForm(request.GET or None, committees=scope.committees())
+    f = form.values()
+    qs = scope.filter(depth__gt=1).search(f["q"])
+    if f["sector"]:
+        qs = qs.filter(sector=f["sector"])
+    if f["committee"]:
+        qs = qs.in_subtree(f["committee"])
+    if f["active"] != "all":
+        qs = qs.filter(is_active=f["active"] == "1")
+    tier_counts = qs.tier_counts(f["year"])
+    qs = qs.with_tier(f["year"])
+    if f["tier"]:
+        qs = qs.filter(tier=f["tier"])
+    units = CoveredUnit.objects.filter(organization=OuterRef("pk")).order_by()
+    qs = qs.with_committee().annotate(
+        unit_count=Coalesce(
+            Subquery(units.values("organization").annotate(n=Count("pk")).values("n")), 0
+        )
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orgs/list.html",
+        {
+            "form": form,
+            "page": page,
+            "year": f["year"],
+            "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
+            "untiered": tier_counts.get(None, 0),
+            "total": sum(tier_counts.values()),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def org_detail(request, pk):
+    org = access.get_organization(request.user, pk)
+    year = timezone.localdate().year
+    tier = Organization.objects.filter(pk=org.pk).with_tier(year).values_list("tier", flat=True)
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "year": year,
+            "tier": tier[0] if tier else None,
+            "ancestors": org.ancestors(),
+            "children": Organization.objects.get_children(org),
+            "units": org.covered_units.all(),
+            "tier_history": org.tier_history.select_related("set_by"),
+        },
+    )
+
+
+def _edit(request, org, parent=None):
+    form = OrganizationForm(request.POST or None, instance=org, initial={"parent": parent})
+    units = CoveredUnitFormSet(request.POST or None, instance=org, prefix="units")
+    if request.method == "POST" and form.is_valid() and units.is_valid():
+        saved = save_organization(form=form, units=units)
+        if saved is not None:
+            messages.success(request, f"已保存：{saved.name}")
+            return redirect("orgs:detail", saved.pk)
+    return render(request, "orgs/form.html", {"form": form, "units": units, "org": org})
+
+
+@access.admin_required
+def org_create(request):
+    parent = None
+    if request.GET.get("parent", "").isdigit():
+        parent = Organization.objects.filter(pk=request.GET["parent"]).first()
+    return _edit(request, Organization(), parent)
+
+
+@login_required
+def org_edit(request, pk):
+    return _edit(request, access.get_organization_for_registry(request.user, pk))
+
+
+@login_required
+def org_tier(request, pk):
+    org = access.get_organization(request.user, pk, write=True)
+    form = TierChangeForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        assign_tier(
+            organization=org,
+            year=data["year"],
+            tier=data["tier"],
+            source=TierSource.MANUAL,
+            reason=data["reason"],
+            user=request.user,
+        )
+        messages.success(
+            request, f"已将 {org.label} {data['year']} 年度分类调整为 {Tier(data['tier']).label}。"
+        )
+        return redirect("orgs:detail", org.pk)
+    return render(request, "orgs/tier_form.html", {"form": form, "org": org})

@@ -1,0 +1,102 @@
+"""Every URL × every role.
+
+Adding a URL without a row here fails `test_every_url_is_in_the_matrix`.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("anon", "admin", "staff", "viewer", "secretary")
+
+
+def codes(anon=302, admin=200, staff=200, viewer=200, secretary=200):
+    return {"anon": anon, "admin": admin, "staff": staff, "viewer": viewer, "secretary": secretary}
+
+
+EVERYONE = codes()
+READERS = codes(secretary=403)
+OFFICE = codes(viewer=403, secretary=403)
+ADMIN = codes(staff=403, viewer=403, secretary=403)
+# An object outside the viewer's and the secretary's scope answers 404 before any role check.
+OFFICE_OUTSIDE = codes(viewer=404, secretary=404)
+ADMIN_OUTSIDE = codes(staff=403, viewer=404, secretary=404)
+
+
+@dataclass
+class Case:
+    name: str
+    expected: dict
+    kwargs: dict = field(default_factory=dict)
+    method: str = "get"
+
+    def url(self, zone):
+        kwargs = {
+            k: getattr(zone, v).pk if isinstance(v, str) else v for k, v in self.kwargs.items()
+        }
+        return reverse(self.name, kwargs=kwargs)
+
+    def __str__(self):
+        return f"{self.method.upper()} {self.name} {self.kwargs}"
+
+
+CASES = [
+    Case("home", codes(admin=302, staff=302, viewer=302, secretary=302)),
+    Case("login", codes(anon=200, admin=302, staff=302, viewer=302, secretary=302)),
+    Case("logout", codes(302, 302, 302, 302, 302), method="post"),
+    Case("password_change", EVERYONE),
+    Case("password_change_done", EVERYONE),
+    Case("admin:index", codes(staff=302, viewer=302, secretary=302)),
+    Case("orgs:list", codes(secretary=302)),
+    Case("orgs:create", ADMIN),
+    Case("orgs:create", ADMIN, method="post"),
+    Case("orgs:detail", EVERYONE, {"pk": "a1"}),
+    Case("orgs:detail", codes(viewer=404, secretary=404), {"pk": "b1"}),
+    Case("orgs:edit", ADMIN, {"pk": "a1"}),
+    Case("orgs:edit", ADMIN, {"pk": "a1"}, method="post"),
+    Case("orgs:edit", ADMIN_OUTSIDE, {"pk": "b1"}),
+    Case("orgs:tier", OFFICE, {"pk": "a1"}),
+    Case("orgs:tier", OFFICE, {"pk": "a1"}, method="post"),
+    Case("orgs:tier", OFFICE_OUTSIDE, {"pk": "b1"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_each_role_gets_what_its_scope_allows(client, zone, case, role):
+    if role != "anon":
+        client.force_login(getattr(zone, role))
+    url = case.url(zone)
+    response = getattr(client, case.method)(url)
+    expected = case.expected[role]
+    assert response.status_code == expected, f"{role} {case}: {response.status_code}"
+    if role == "anon" and expected == 302 and case.name not in ("logout",):
+        assert "/login/" in response["Location"]
+
+
+def _names(resolver, namespace=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin site: one row above stands for it.
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_url_is_in_the_matrix():
+    named = set(_names(get_resolver()))
+    covered = {case.name for case in CASES}
+    assert named - covered == set(), "URLs missing from the permission matrix"
+    assert covered - named - {"admin:index"} == set(), "matrix rows for URLs that no longer exist"
+
+
+def test_every_url_has_a_name():
+    unnamed = [
+        str(p.pattern)
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLPattern) and not p.name
+    ]
+    assert unnamed == []
