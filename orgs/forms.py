@@ -5,6 +5,12 @@ from django.utils import timezone
 
 from .models import CoveredUnit, Kind, Organization, Role, Sector, Tier, TierAssignment, User
 
+
+def posted(request):
+    """The POST data to bind a form to, or None on GET: an empty POST still gets validated."""
+    return request.POST if request.method == "POST" else None
+
+
 PARENT_KINDS = (Kind.WORKING_COMMITTEE, Kind.COMMITTEE, Kind.GENERAL_BRANCH)
 BRANCH_KINDS = (Kind.BRANCH, Kind.JOINT_BRANCH)
 
@@ -152,14 +158,18 @@ class OrganizationFilterForm(forms.Form):
     active = forms.ChoiceField(label="状态", required=False, choices=ACTIVE_CHOICES)
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
 
-    def __init__(self, *args, committees, **kwargs):
+    def __init__(self, *args, committees, only=None, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if only is not None and name not in only:
+                del self.fields[name]
         self.fields["committee"].queryset = committees
         self.fields["committee"].label_from_instance = lambda o: o.short_name or o.name
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{css} {css}-sm"
-        self.fields["year"].widget.attrs["placeholder"] = str(timezone.localdate().year)
+        if "year" in self.fields:
+            self.fields["year"].widget.attrs["placeholder"] = str(timezone.localdate().year)
 
     def values(self):
         """The valid filters; an invalid one is dropped (and shown as an error on the form)."""
@@ -171,3 +181,21 @@ class OrganizationFilterForm(forms.Form):
             if value not in (None, ""):
                 data[name] = value
         return data
+
+    def narrow(self, organizations):
+        """Apply every valid filter except the tier (which needs the year's annotation)."""
+        f = self.values()
+        organizations = organizations.search(f["q"])
+        if f["sector"]:
+            organizations = organizations.filter(sector=f["sector"])
+        if f["committee"]:
+            organizations = organizations.in_subtree(f["committee"])
+        if "active" in self.fields and f["active"] != "all":
+            organizations = organizations.filter(is_active=f["active"] == "1")
+        return organizations
+
+    def by_tier(self, organizations, year):
+        """Annotate the tier of `year` and filter by it when asked."""
+        organizations = organizations.with_tier(year)
+        tier = self.values()["tier"]
+        return organizations.filter(tier=tier) if tier else organizations

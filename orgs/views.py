@@ -8,7 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import access
-from .forms import CoveredUnitFormSet, OrganizationFilterForm, OrganizationForm, TierChangeForm
+from .forms import (
+    CoveredUnitFormSet,
+    OrganizationFilterForm,
+    OrganizationForm,
+    TierChangeForm,
+    posted,
+)
 from .models import CoveredUnit, Organization, Role, Tier, TierSource
 from .services import assign_tier, save_organization
 
@@ -37,18 +43,10 @@ def org_list(request):
         return home(request)
     scope = access.visible_organizations(user)
     form = OrganizationFilterForm(request.GET or None, committees=scope.committees())
-    f = form.values()
-    qs = scope.filter(depth__gt=1).search(f["q"])
-    if f["sector"]:
-        qs = qs.filter(sector=f["sector"])
-    if f["committee"]:
-        qs = qs.in_subtree(f["committee"])
-    if f["active"] != "all":
-        qs = qs.filter(is_active=f["active"] == "1")
-    tier_counts = qs.tier_counts(f["year"])
-    qs = qs.with_tier(f["year"])
-    if f["tier"]:
-        qs = qs.filter(tier=f["tier"])
+    year = form.values()["year"]
+    qs = form.narrow(scope.filter(depth__gt=1))
+    tier_counts = qs.tier_counts(year)
+    qs = form.by_tier(qs, year)
     units = CoveredUnit.objects.filter(organization=OuterRef("pk")).order_by()
     qs = qs.with_committee().annotate(
         unit_count=Coalesce(
@@ -64,7 +62,7 @@ def org_list(request):
         {
             "form": form,
             "page": page,
-            "year": f["year"],
+            "year": year,
             "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
             "untiered": tier_counts.get(None, 0),
             "total": sum(tier_counts.values()),
@@ -94,8 +92,8 @@ def org_detail(request, pk):
 
 
 def _edit(request, org, parent=None):
-    form = OrganizationForm(request.POST or None, instance=org, initial={"parent": parent})
-    units = CoveredUnitFormSet(request.POST or None, instance=org, prefix="units")
+    form = OrganizationForm(posted(request), instance=org, initial={"parent": parent})
+    units = CoveredUnitFormSet(posted(request), instance=org, prefix="units")
     if request.method == "POST" and form.is_valid() and units.is_valid():
         saved = save_organization(form=form, units=units)
         if saved is not None:
@@ -120,7 +118,7 @@ def org_edit(request, pk):
 @login_required
 def org_tier(request, pk):
     org = access.get_organization(request.user, pk, write=True)
-    form = TierChangeForm(request.POST or None, initial={"year": timezone.localdate().year})
+    form = TierChangeForm(posted(request), initial={"year": timezone.localdate().year})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         assign_tier(

@@ -27,5 +27,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("orgs/", include("orgs.urls")),
+    path("", include("scoring.urls")),
     path("admin/", admin.site.urls),
 ]

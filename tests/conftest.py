@@ -80,3 +80,17 @@ def login(client):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def rule_set(zone):
+    """The default catalogue for 2025 (a past year, so no month of it is in the future)."""
+    from scoring.services import create_rule_set
+
+    return create_rule_set(year=2025, user=zone.admin)
+
+
+@pytest.fixture
+def items(rule_set):
+    """The rule set's items by code."""
+    return {item.code: item for item in rule_set.items.all()}

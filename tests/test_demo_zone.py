@@ -1,16 +1,31 @@
+"""The demo zone, loaded once for this module (it records ~75,000 entries)."""
+
+import random
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.db.models import Sum
 
+from orgs import demo as org_demo
 from orgs.models import CoveredUnit, Organization, Role, Sector, User
+from scoring import demo, rules
+from scoring.models import MonthTotal, Period, PointEntry, RuleSet
+from scoring.queries import QUARTER
+
+pytestmark = pytest.mark.django_db
 
 
-def run(seed=2026):
-    call_command("load_demo_zone", seed=seed, stdout=StringIO())
+@pytest.fixture(scope="module", autouse=True)
+def demo_zone(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        out = StringIO()
+        call_command("load_demo_zone", stdout=out)
+        yield out.getvalue()
+        call_command("flush", interactive=False, verbosity=0)
 
 
-def test_it_loads_304_organizations_covering_582_units(db):
-    run()
+def test_it_loads_304_organizations_covering_582_units():
     scored = Organization.objects.scored()
     assert scored.count() == 304
     assert CoveredUnit.objects.count() == 582
@@ -20,24 +35,72 @@ def test_it_loads_304_organizations_covering_582_units(db):
     assert not scored.filter(secretary__isnull=True).exists()
 
 
-def test_it_creates_an_account_for_every_role(db):
-    run()
-    roles = set(User.objects.values_list("role", flat=True))
-    assert roles == set(Role.values)
+def test_it_creates_an_account_for_every_role_and_prints_the_logins(demo_zone):
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.get(username="viewer").committee.depth == 2
+    for username in ("admin", "staff", "viewer", "sj03001"):
+        assert username in demo_zone
 
 
-def test_it_is_idempotent(db):
-    run()
-    run()
-    assert Organization.objects.count() == 305
-    assert CoveredUnit.objects.count() == 582
+def test_it_records_two_years_and_closes_all_but_the_last_month():
+    last, this = sorted(RuleSet.objects.values_list("year", flat=True))
+    months = set(MonthTotal.objects.filter(year=last).values_list("month", flat=True))
+    assert months == set(range(1, 13))
+    assert not Period.objects.filter(year=last, closed=False).exists()
+    assert PointEntry.objects.filter(year=this).exists()
 
 
-def test_it_is_deterministic_for_a_seed(db):
-    run(seed=7)
-    first = list(Organization.objects.values_list("code", "name", "member_count"))
-    User.objects.all().delete()
-    Organization.objects.all().delete()
-    run(seed=7)
-    assert list(Organization.objects.values_list("code", "name", "member_count")) == first
+def test_every_warning_level_and_grade_appears():
+    last = RuleSet.objects.order_by("year").first()
+    thresholds = last.thresholds
+    rows = (
+        MonthTotal.objects.filter(year=last.year)
+        .annotate(quarter=QUARTER)
+        .values("organization_id", "quarter")
+        .annotate(total=Sum("total"), vetoes=Sum("vetoes"))
+    )
+    quarters, vetoed = {}, set()
+    for row in rows:
+        quarters.setdefault(row["organization_id"], [0, 0, 0, 0])[row["quarter"] - 1] = row["total"]
+        if row["vetoes"]:
+            vetoed.add(row["organization_id"])
+    levels, grades = set(), set()
+    for org_id in Organization.objects.scored().values_list("pk", flat=True):
+        q = quarters.get(org_id, [0, 0, 0, 0])
+        for i in range(4):
+            warned = [i > k and rules.is_warned(q[i - k - 1], thresholds) for k in (0, 1)]
+            levels.add(
+                rules.warning_level(
+                    q[i], thresholds, previous_warned=warned[0], before_previous_warned=warned[1]
+                )
+            )
+        grades.add(rules.annual_grade(sum(q), thresholds, vetoed=org_id in vetoed))
+    assert levels == {rules.NOT_WARNED, rules.YELLOW, rules.ORANGE, rules.RED}
+    assert grades == {rules.FIRST, rules.SECOND, rules.THIRD}
+    assert len(vetoed) == 1
+
+
+def test_it_is_idempotent():
+    before = (Organization.objects.count(), CoveredUnit.objects.count(), PointEntry.objects.count())
+    out = StringIO()
+    call_command("load_demo_zone", stdout=out)
+    after = (Organization.objects.count(), CoveredUnit.objects.count(), PointEntry.objects.count())
+    assert before == after
+    assert "已存在，未重复创建" in out.getvalue()
+
+
+def test_it_is_deterministic_for_a_seed():
+    assert org_demo.plan_zone(random.Random(7)) == org_demo.plan_zone(random.Random(7))
+    organizations = list(Organization.objects.scored().order_by("path"))
+    years = sorted(RuleSet.objects.values_list("year", flat=True))
+
+    def plan(seed):
+        return [
+            (year, month, [(c.organization_id, c.item_id, c.value, c.note) for c in cells])
+            for year, month, cells in demo.plan_points(
+                seed=seed, organizations=organizations, years=years, upto=(years[0], 6)
+            )
+        ]
+
+    assert plan(5) == plan(5)
+    assert plan(5) != plan(6)

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from scoring import exports
+from scoring.models import ImportBatch
+
 ROLES = ("anon", "admin", "staff", "viewer", "secretary")
 
 
@@ -22,6 +25,9 @@ ADMIN = codes(staff=403, viewer=403, secretary=403)
 # An object outside the viewer's and the secretary's scope answers 404 before any role check.
 OFFICE_OUTSIDE = codes(viewer=404, secretary=404)
 ADMIN_OUTSIDE = codes(staff=403, viewer=404, secretary=404)
+
+
+MONTH = {"year": 2025, "month": 3}
 
 
 @dataclass
@@ -59,12 +65,33 @@ CASES = [
     Case("orgs:tier", OFFICE, {"pk": "a1"}),
     Case("orgs:tier", OFFICE, {"pk": "a1"}, method="post"),
     Case("orgs:tier", OFFICE_OUTSIDE, {"pk": "b1"}),
+    Case("scoring:rules", codes(302, 302, 302, 302, 302)),
+    Case("scoring:rule_set", EVERYONE, {"year": 2025}),
+    Case("scoring:rule_set_create", ADMIN),
+    Case("scoring:rule_set_create", ADMIN, method="post"),
+    Case("scoring:rule_set_edit", ADMIN, {"year": 2025}),
+    Case("scoring:rule_set_edit", ADMIN, {"year": 2025}, method="post"),
+    Case("scoring:grid_current", codes(admin=302, staff=302, viewer=403, secretary=403)),
+    Case("scoring:grid", OFFICE, {"year": 2025, "month": 3}),
+    Case("scoring:save", codes(405, 405, 405, 405, 405)),
+    Case("scoring:save", codes(admin=400, staff=400, viewer=403, secretary=403), method="post"),
+    Case("scoring:close", codes(302, 302, 302, 403, 403), {"year": 2025, "month": 3}, "post"),
+    Case("scoring:reopen", codes(admin=302, staff=302, viewer=403, secretary=403), MONTH),
+    Case("scoring:template", OFFICE, MONTH),
+    Case("scoring:import", OFFICE, MONTH),
+    Case("scoring:import", OFFICE, MONTH, method="post"),
+    Case(
+        "scoring:import_preview", codes(admin=404, viewer=403, secretary=403), {"batch_id": "batch"}
+    ),
+    Case("scoring:sheet", EVERYONE, {"pk": "a1", "year": 2025}),
+    Case("scoring:sheet", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_each_role_gets_what_its_scope_allows(client, zone, case, role):
+def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, case, role):
+    zone.batch = make_batch(zone.staff, rule_set)
     if role != "anon":
         client.force_login(getattr(zone, role))
     url = case.url(zone)
@@ -73,6 +100,13 @@ def test_each_role_gets_what_its_scope_allows(client, zone, case, role):
     assert response.status_code == expected, f"{role} {case}: {response.status_code}"
     if role == "anon" and expected == 302 and case.name not in ("logout",):
         assert "/login/" in response["Location"]
+
+
+def make_batch(user, rule_set):
+    content = exports.write_month_template(rule_set, 2025, 3)
+    return ImportBatch.objects.create(
+        user=user, year=2025, month=3, filename="t.xlsx", content=content, fingerprint=""
+    )
 
 
 def _names(resolver, namespace=""):

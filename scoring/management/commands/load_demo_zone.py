@@ -1,23 +1,37 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from orgs import demo
+from orgs import demo as org_demo
 from orgs.models import Organization
+
+from ... import demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo development zone (304 organizations, 582 covered units, demo accounts)."
+    help = (
+        "Load the demo development zone: 304 organizations covering 582 units, demo accounts, "
+        "rule sets and points for last year and this year up to last month."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
 
     def handle(self, *args, seed, **options):
-        this_year = timezone.localdate().year
-        created, root = demo.build_zone(seed=seed, year=this_year - 1)
-        demo.ensure_accounts()
+        today = timezone.localdate()
+        this_year, last_year = today.year, today.year - 1
+        created, root = org_demo.build_zone(seed=seed, year=last_year)
+        org_demo.ensure_accounts()
+        user = demo.demo_user()
+        demo.ensure_rule_sets(years=[last_year, this_year], user=user)
+        upto = (this_year, today.month - 1) if today.month > 1 else (last_year, 12)
+        recorded = demo.fill_points(seed=seed, years=[last_year, this_year], upto=upto, user=user)
         scored = Organization.objects.scored().count()
         state = "已创建" if created else "已存在，未重复创建"
         self.stdout.write(f"示范开发区{state}：{root.name}，计分党组织 {scored} 个。")
-        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
-        for username, label in demo.demo_logins():
+        if recorded:
+            self.stdout.write(
+                f"已录入 {last_year} 年至 {upto[0]}年{upto[1]}月 的积分 {recorded} 条。"
+            )
+        self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}）：")
+        for username, label in org_demo.demo_logins():
             self.stdout.write(f"  {username:<12} {label}")

@@ -1,0 +1,147 @@
+"""Plausible points for the demo zone: most organizations do most of the routine work, some miss
+items, a few earn bonus points, a few get deductions and one a veto, so that every warning level
+and every grade appears. All writes go through `record_points`, like any other."""
+
+import random
+from decimal import Decimal
+
+from orgs.models import Organization, User
+
+from . import rules
+from .models import MonthTotal, RuleSet
+from .services import Cell, close_month, create_rule_set, record_points
+
+HALF = Decimal("0.5")
+# (share of organizations, chance a quarter falls short, shortfall range in half points)
+PROFILES = [
+    (0.45, 0.05, (1, 2)),
+    (0.25, 0.30, (1, 4)),
+    (0.15, 0.60, (4, 10)),
+    (0.10, 0.85, (10, 18)),
+    (0.05, 1.00, (18, 28)),
+]
+NOTES = {
+    "2.1": [
+        "召开支委会 2 次、党员大会 1 次",
+        "书记讲党课《牢记初心使命》",
+        "党小组会 3 次，记录完整",
+    ],
+    "2.2": ["开展“红色引领”主题党日", "组织党员志愿服务", "参观大别山革命历史纪念馆"],
+    "5.1": ["征集“金点子” 4 条，采纳 3 条", "党员攻关小组解决生产难题"],
+    "6.1": ["报送党建信息 2 篇", "报送工作动态 1 篇"],
+    "F1": ["打造“红领先锋”特色品牌", "党建工作经验在全区交流"],
+    "F2": ["获评市级先进基层党组织", "经验做法被市委组织部推广"],
+    "D1": ["季度党建材料逾期报送", "台账资料与实际不符"],
+    "D2": ["党员违纪受到党纪处分，造成不良影响"],
+}
+
+
+def ensure_rule_sets(*, years, user):
+    previous = None
+    for year in years:
+        rule_set = RuleSet.objects.filter(year=year).first()
+        if rule_set is None:
+            rule_set = create_rule_set(year=year, user=user, copy_from=previous)
+        previous = rule_set
+
+
+def _profile(rng):
+    roll, edge = rng.random(), 0.0
+    for share, chance, shortfall in PROFILES:
+        edge += share
+        if roll < edge:
+            return chance, shortfall
+    return PROFILES[-1][1:]
+
+
+def _spread(rng, amount, months):
+    """Split `amount` into half points over `months`."""
+    result = dict.fromkeys(months, Decimal(0))
+    for _ in range(int(amount / HALF)):
+        result[rng.choice(months)] += HALF
+    return result
+
+
+def plan_quarter(rng, profile, items, months, *, veto=False, silent=False):
+    """{(item, month): points} for one organization and quarter."""
+    if silent:
+        return {}
+    chance, (low, high) = profile
+    awarded = {item: item.quarterly_cap for item in items if item.kind == rules.ROUTINE}
+    if rng.random() < chance:
+        for _ in range(rng.randint(low, high)):
+            candidates = [i for i, v in awarded.items() if v > 0]
+            if not candidates:
+                break
+            awarded[rng.choice(candidates)] -= HALF
+    by_code = {item.code: item for item in items}
+    if chance < 0.5 and rng.random() < 0.12:
+        awarded[by_code["F1"]] = rng.choice([HALF * 2, HALF * 4])
+    if chance < 0.1 and rng.random() < 0.04:
+        awarded[by_code["F2"]] = by_code["F2"].quarterly_cap
+    if rng.random() < 0.05 + chance / 10:
+        awarded[by_code["D1"]] = -rng.choice([HALF * 2, HALF * 4])
+    if veto:
+        awarded[by_code["D2"]] = -by_code["D2"].quarterly_cap
+    plan = {}
+    for item, amount in awarded.items():
+        if amount == 0:
+            continue
+        if item.kind != rules.ROUTINE:
+            plan[(item, rng.choice(months))] = amount
+            continue
+        for month, points in _spread(rng, amount, months).items():
+            if points:
+                plan[(item, month)] = points
+    return plan
+
+
+def plan_points(*, seed, organizations, years, upto):
+    """Yield (year, month, cells) from January of the first year up to (year, month) `upto`:
+    deterministic for a seed."""
+    rng = random.Random(seed)
+    profiles = {org.pk: _profile(rng) for org in organizations}
+    veto_org = organizations[len(organizations) // 3]
+    silent_org = organizations[2 * len(organizations) // 3]
+    for year in years:
+        items = list(RuleSet.objects.get(year=year).items.all())
+        for quarter in range(1, 5):
+            months = [m for m in rules.months_of(quarter) if (year, m) <= upto]
+            if not months:
+                continue
+            by_month = {m: [] for m in months}
+            for org in organizations:
+                plan = plan_quarter(
+                    rng,
+                    profiles[org.pk],
+                    items,
+                    months,
+                    veto=org == veto_org and (year, quarter) == (years[0], 3),
+                    silent=org == silent_org and (year, quarter) == (years[0], 2),
+                )
+                for (item, month), points in plan.items():
+                    notes = NOTES.get(item.code)
+                    note = rng.choice(notes) if notes and rng.random() < 0.35 else ""
+                    by_month[month].append(Cell(org.pk, item.pk, month, points, None, note))
+            for month, cells in by_month.items():
+                yield year, month, cells
+
+
+def fill_points(*, seed, years, upto, user):
+    """Record the planned points month by month, closing every month before the last one."""
+    if MonthTotal.objects.filter(year__in=years).exists():
+        return 0
+    organizations = list(Organization.objects.scored().order_by("path"))
+    recorded = 0
+    for year, month, cells in plan_points(
+        seed=seed, organizations=organizations, years=years, upto=upto
+    ):
+        record_points(year=year, cells=cells, user=user, reason="演示数据初始化")
+        recorded += len(cells)
+        if (year, month) < upto:
+            close_month(year=year, month=month, user=user)
+    return recorded
+
+
+def demo_user():
+    return User.objects.get(username="staff")

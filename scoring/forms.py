@@ -1,0 +1,121 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from .imports import MAX_UPLOAD_BYTES
+from .models import Item, ItemKind, RuleSet
+from .services import RULE_SET_FIELDS
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="重新开放原因",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "重新开放必须填写原因。"},
+        help_text="例如：补录某支部漏报的活动记录。此原因会写入此后每一条修改记录。",
+    )
+
+
+class RuleSetCreateForm(forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    copy_from = forms.ModelChoiceField(
+        label="来源",
+        queryset=RuleSet.objects.all(),
+        required=False,
+        empty_label="按默认细则（7大项17小项）创建",
+        help_text="选择一个已有年度即复制其全部小项和阈值。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["copy_from"].label_from_instance = lambda r: f"复制 {r.year} 年度细则"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if RuleSet.objects.filter(year=year).exists():
+            raise forms.ValidationError(f"{year} 年度的评分细则已存在，请直接修改。")
+        return year
+
+
+class RuleSetForm(forms.ModelForm):
+    class Meta:
+        model = RuleSet
+        fields = ["name", *RULE_SET_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        red, orange, warning = (
+            cleaned.get(k) for k in ("red_threshold", "orange_threshold", "warning_threshold")
+        )
+        if None not in (red, orange, warning) and not red <= orange <= warning:
+            raise forms.ValidationError("预警线应满足：红色 ≤ 橙色 ≤ 季度预警线。")
+        second, first = cleaned.get("second_grade_min"), cleaned.get("first_grade_min")
+        if None not in (second, first) and second > first:
+            raise forms.ValidationError("二档最低分不能高于一档最低分。")
+        step = cleaned.get("point_step")
+        if step is not None and step <= 0:
+            self.add_error("point_step", "最小分值单位必须大于 0。")
+        return cleaned
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = Item
+        fields = ["name", "standard", "quarterly_cap", "veto"]
+        widgets = {"standard": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self):
+        cleaned = super().clean()
+        item = self.instance
+        if cleaned.get("veto") and item.kind != ItemKind.DEDUCTION:
+            self.add_error("veto", "只有扣分项可以设为一票否决。")
+        cap = cleaned.get("quarterly_cap")
+        if cap is not None and item.pk and cap < item.quarterly_cap:
+            peak = item.peak_quarter_usage()
+            if peak > cap:
+                self.add_error(
+                    "quarterly_cap",
+                    f"已有组织某季度在该项记录了 {peak:.1f} 分，上限不能低于此数。",
+                )
+        return cleaned
+
+
+ItemFormSet = forms.modelformset_factory(Item, form=ItemForm, extra=0)
+
+
+class ChangeReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="修改原因",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="本年度已有积分记录时必须填写，会记入修改记录。",
+    )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Excel 文件（.xlsx）",
+        help_text="请使用本页下载的模板填写；文件不超过 5 MB。",
+        error_messages={"required": "请选择要上传的文件。", "empty": "上传的文件是空的。"},
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请只保留模板内容后再上传。"
+            )
+        return file

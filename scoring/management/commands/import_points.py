@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from orgs.models import User
+
+from ... import imports
+from ...models import RuleSet
+from ...services import record_points
+
+
+class Command(BaseCommand):
+    help = "Import a filled-in month template (.xlsx). Any bad cell refuses the whole file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--month", type=int, required=True)
+        parser.add_argument("--user", help="username recorded as the author of the changes")
+
+    def handle(self, *args, file, year, month, user, **options):
+        rule_set = RuleSet.objects.filter(year=year).first()
+        if rule_set is None:
+            raise CommandError(f"{year} 年度尚未建立评分细则。")
+        author = None
+        if user:
+            author = User.objects.filter(username=user).first()
+            if author is None:
+                raise CommandError(f"没有用户 {user}。")
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"无法读取文件 {file}：{error.strerror}") from None
+        try:
+            parsed = imports.parse_month_template(
+                data, file.name, year=year, month=month, items=rule_set.ordered_items()
+            )
+        except imports.FileRefused as refused:
+            raise CommandError(str(refused)) from None
+        problems = imports.validate(parsed, year=year)
+        if problems:
+            for p in problems:
+                where = f"{p.sheet} 第{p.row}行 {p.column}列" if p.row else p.sheet
+                self.stderr.write(f"{where} {p.organization} {p.item}：{p.reason}")
+            raise CommandError(f"文件有 {len(problems)} 处错误，整个文件未导入，没有保存任何数据。")
+        changed, _ = imports.changes(parsed, year=year, month=month)
+        record_points(year=year, cells=changed, user=author, reason=f"命令导入：{file.name}")
+        self.stdout.write(f"已导入 {year}年{month}月：{len(changed)} 处修改。")

@@ -1,0 +1,295 @@
+"""Rule sets, point entries and the per-month totals kept beside them, month periods."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from orgs.models import Organization
+
+from . import rules
+from .queries import MonthTotalQuerySet, PointEntryQuerySet
+
+POINTS = {"max_digits": 6, "decimal_places": 1}
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def positive(label):
+    return [MinValueValidator(Decimal("0"), f"{label}不能为负数。")]
+
+
+class Column(models.TextChoices):
+    """The four columns of the monthly record sheet (积分制管理记录表)."""
+
+    DAILY = "daily", "日常工作"
+    THEME = "theme", "主题活动"
+    ROLE = "role", "作用发挥"
+    PUBLICITY = "publicity", "信息宣传"
+
+
+class ItemKind(models.TextChoices):
+    ROUTINE = rules.ROUTINE, "常规工作"
+    FEATURED = rules.FEATURED, "特色工作（加分）"
+    DEDUCTION = rules.DEDUCTION, "扣分"
+
+
+class RuleSet(models.Model):
+    """评分细则: one per year. Every number the rules use lives here."""
+
+    year = models.PositiveSmallIntegerField(
+        "年度", unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    name = models.CharField("名称", max_length=100)
+    point_step = models.DecimalField("最小分值单位", default=Decimal("0.5"), **POINTS)
+    warning_threshold = models.DecimalField("季度预警线", default=Decimal("25"), **POINTS)
+    orange_threshold = models.DecimalField("二级（橙色）预警线", default=Decimal("20"), **POINTS)
+    red_threshold = models.DecimalField("三级（红色）预警线", default=Decimal("15"), **POINTS)
+    first_grade_min = models.DecimalField("一档最低分", default=Decimal("90"), **POINTS)
+    second_grade_min = models.DecimalField("二档最低分", default=Decimal("80"), **POINTS)
+    close_day = models.PositiveSmallIntegerField(
+        "月度关账日（次月几日）",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    yellow_days = models.PositiveSmallIntegerField("黄色预警整改期限（天）", default=15)
+    orange_days = models.PositiveSmallIntegerField("橙色预警整改期限（天）", default=30)
+    red_days = models.PositiveSmallIntegerField("红色预警整改期限（天）", default=30)
+    coefficient_first = models.DecimalField(
+        "一档绩效系数", default=Decimal("1.10"), max_digits=4, decimal_places=2
+    )
+    coefficient_second = models.DecimalField(
+        "二档绩效系数", default=Decimal("1.00"), max_digits=4, decimal_places=2
+    )
+    coefficient_third = models.DecimalField(
+        "三档绩效系数", default=Decimal("0.90"), max_digits=4, decimal_places=2
+    )
+    subsidy_first = models.DecimalField("一档奖补金额（元）", default=Decimal("20000"), **MONEY)
+    subsidy_second = models.DecimalField("二档奖补金额（元）", default=Decimal("10000"), **MONEY)
+    subsidy_third = models.DecimalField("三档奖补金额（元）", default=Decimal("0"), **MONEY)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        verbose_name = "评分细则"
+        verbose_name_plural = "评分细则"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(red_threshold__lte=models.F("orange_threshold"))
+                & Q(orange_threshold__lte=models.F("warning_threshold")),
+                name="ruleset_warning_lines_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(second_grade_min__lte=models.F("first_grade_min")),
+                name="ruleset_grade_lines_ordered",
+            ),
+            models.CheckConstraint(condition=Q(point_step__gt=0), name="ruleset_step_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def thresholds(self):
+        return rules.Thresholds(
+            warning=self.warning_threshold,
+            orange=self.orange_threshold,
+            red=self.red_threshold,
+            first_grade=self.first_grade_min,
+            second_grade=self.second_grade_min,
+        )
+
+    def ordered_items(self):
+        """Items in catalogue order (prefetch `majors__items` to make this free)."""
+        return [item for major in self.majors.all() for item in major.items.all()]
+
+    def close_deadline(self, month):
+        """The default deadline for closing `month`: the rule set's day of the next month."""
+        year, next_month = (self.year, month + 1) if month < 12 else (self.year + 1, 1)
+        return datetime.date(year, next_month, self.close_day)
+
+    def rectification_days(self, level):
+        return {rules.YELLOW: self.yellow_days, rules.ORANGE: self.orange_days}.get(
+            level, self.red_days
+        )
+
+    def coefficient(self, grade):
+        return (self.coefficient_first, self.coefficient_second, self.coefficient_third)[grade - 1]
+
+    def subsidy(self, grade):
+        return (self.subsidy_first, self.subsidy_second, self.subsidy_third)[grade - 1]
+
+
+class MajorItem(models.Model):
+    """大项: groups sub-items and places them in a column of the record sheet."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="majors")
+    code = models.CharField("编号", max_length=8)
+    name = models.CharField("大项名称", max_length=50)
+    column = models.CharField("记录表栏目", max_length=16, choices=Column.choices, blank=True)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        verbose_name = "大项"
+        verbose_name_plural = "大项"
+        ordering = ["rule_set", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "code"], name="major_code_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Item(models.Model):
+    """小项: what points are recorded against, with its quarterly cap."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="items")
+    major = models.ForeignKey(MajorItem, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField("编号", max_length=8)
+    name = models.CharField("小项名称", max_length=50)
+    standard = models.TextField("评分标准", blank=True)
+    kind = models.CharField("类别", max_length=16, choices=ItemKind.choices)
+    quarterly_cap = models.DecimalField(
+        "季度上限（分）",
+        help_text="扣分项填写最多可扣的分数（正数）。",
+        validators=positive("季度上限"),
+        **POINTS,
+    )
+    veto = models.BooleanField("一票否决", default=False)
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        verbose_name = "小项"
+        verbose_name_plural = "小项"
+        ordering = ["rule_set", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "code"], name="item_code_unique"),
+            models.CheckConstraint(condition=Q(quarterly_cap__gte=0), name="item_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(veto=False) | Q(kind=rules.DEDUCTION), name="item_veto_deduction_only"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def label(self):
+        return f"{self.code} {self.name}"
+
+    def peak_quarter_usage(self):
+        return self.entries.peak_quarter(deduction=self.kind == rules.DEDUCTION)
+
+
+class PointEntry(models.Model):
+    """The points an organization earned for one item in one month. A cleared cell keeps its
+    row with no points, so its version keeps counting and history stays continuous."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="entries")
+    year = models.PositiveSmallIntegerField("年度")
+    month = models.PositiveSmallIntegerField("月份")
+    points = models.DecimalField("分值", null=True, blank=True, **POINTS)
+    note = models.CharField("说明", max_length=500, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField("修改时间")
+    version = models.PositiveIntegerField("版本", default=1)
+
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True),
+        excluded_fields=["updated_by", "updated_at"],
+    )
+    objects = PointEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "积分记录"
+        verbose_name_plural = "积分记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "month", "item"], name="entry_one_per_cell"
+            ),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="entry_month"),
+        ]
+        indexes = [models.Index(fields=["year", "month"], name="entry_period")]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}-{self.month} {self.item_id}: {self.points}"
+
+
+class MonthTotal(models.Model):
+    """Per organization and month, the sums of its entries, kept current in the same
+    transaction as every write to PointEntry so that quarters and years never scan raw rows."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    routine = models.DecimalField(default=0, **POINTS)
+    bonus = models.DecimalField(default=0, **POINTS)
+    deduction = models.DecimalField(default=0, **POINTS)
+    total = models.DecimalField(default=0, **POINTS)
+    vetoes = models.PositiveSmallIntegerField(default=0)
+    entries = models.PositiveSmallIntegerField(default=0)
+
+    objects = MonthTotalQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "organization"], name="month_total_one_per_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "year"], name="month_total_org_year")]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}-{self.month}: {self.total}"
+
+
+class Period(models.Model):
+    """A month's state. A month with no row is open."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    closed = models.BooleanField("已关账", default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True)
+    reason = models.TextField("重新开放原因", blank=True)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "month"], name="period_unique")]
+
+    def __str__(self):
+        return f"{self.year}年{self.month}月{'（已关账）' if self.closed else ''}"
+
+
+class ImportBatch(models.Model):
+    """An uploaded month template waiting for the user's confirmation after the preview. Kept
+    in the database so that any app instance can finish it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.filename} → {self.year}年{self.month}月"

@@ -1,0 +1,140 @@
+"""The scoring rules as pure functions: numbers and thresholds in, verdicts out.
+
+Nothing here touches the database or the clock, and no threshold is a literal: every number
+comes from the year's rule set, passed in as `Thresholds` or as arguments.
+"""
+
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+ROUTINE = "routine"
+FEATURED = "featured"
+DEDUCTION = "deduction"
+
+NOT_WARNED = 0
+YELLOW = 1
+ORANGE = 2
+RED = 3
+
+FIRST = 1
+SECOND = 2
+THIRD = 3
+
+TIER_FOR_GRADE = {FIRST: "A", SECOND: "B", THIRD: "C"}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The rule set's numbers that the verdicts depend on."""
+
+    warning: Decimal
+    orange: Decimal
+    red: Decimal
+    first_grade: Decimal
+    second_grade: Decimal
+
+
+class PointsError(ValueError):
+    """A value that cannot be recorded; the message is Chinese and says why."""
+
+
+def parse_points(text):
+    """The number a user typed, or None for an empty cell.
+
+    Full-width characters typed with a Chinese IME (`１．５`, `－２`) are read as the number
+    they show; a trailing 分 is allowed. Anything else is refused with a message.
+    """
+    if text is None:
+        return None
+    if isinstance(text, int | float | Decimal) and not isinstance(text, bool):
+        value = Decimal(str(text))
+    else:
+        cleaned = unicodedata.normalize("NFKC", str(text)).strip().replace("−", "-")
+        cleaned = cleaned.removesuffix("分").strip()
+        if cleaned == "":
+            return None
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            raise PointsError(f"“{text}”不是有效的分值，请填写数字（如 1.5）") from None
+    if not value.is_finite():
+        raise PointsError(f"“{text}”不是有效的分值，请填写数字（如 1.5）")
+    return value
+
+
+def points_problem(value, *, kind, cap, step, used):
+    """Why `value` cannot be recorded for an item, or None when it can.
+
+    `cap` is the item's quarterly cap (a positive magnitude, also for deductions), `used` the
+    points already recorded for the item in the quarter's other months (negative for
+    deductions), `step` the smallest unit of points.
+    """
+    if value % step != 0:
+        return f"分值须为 {step:.1f} 的整数倍"
+    if kind == DEDUCTION:
+        if value > 0:
+            return "扣分项只能填 0 或负数"
+        if -(used + value) > cap:
+            room = cap + used
+            return f"超过季度扣分上限 {cap:.1f} 分（本季度其他月份已扣 {abs(used):.1f} 分，本月最多扣 {room:.1f} 分）"
+        return None
+    if value < 0:
+        return "只能填 0 或正数；扣分请记在扣分项"
+    if used + value > cap:
+        room = cap - used
+        return (
+            f"超过季度上限 {cap:.1f} 分（本季度其他月份已记 {used:.1f} 分，本月最多 {room:.1f} 分）"
+        )
+    return None
+
+
+def quarter_of(month):
+    return (month - 1) // 3 + 1
+
+
+def months_of(quarter):
+    return range(3 * quarter - 2, 3 * quarter + 1)
+
+
+def previous_quarters(year, quarter, count):
+    """The `count` quarters before (year, quarter), most recent first, crossing year ends."""
+    result = []
+    for _ in range(count):
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        result.append((year, quarter))
+    return result
+
+
+def is_warned(total, thresholds):
+    """A quarter is warned when its total is below the threshold; a year without a rule set
+    (before the system was used) has no thresholds and is never warned."""
+    return thresholds is not None and total < thresholds.warning
+
+
+def warning_level(total, thresholds, *, previous_warned, before_previous_warned):
+    """三级预警 for one quarter: 红 below the red line or after two warned quarters in a row,
+    橙 below the orange line or after one warned quarter, 黄 below the warning line."""
+    if not is_warned(total, thresholds):
+        return NOT_WARNED
+    if total < thresholds.red or (previous_warned and before_previous_warned):
+        return RED
+    if total < thresholds.orange or previous_warned:
+        return ORANGE
+    return YELLOW
+
+
+def annual_grade(total, thresholds, *, vetoed):
+    """年度定级: 一档 at or above the first cut-off, 二档 at or above the second, else 三档;
+    a veto deduction (一票否决) forces 三档."""
+    if vetoed:
+        return THIRD
+    if total >= thresholds.first_grade:
+        return FIRST
+    if total >= thresholds.second_grade:
+        return SECOND
+    return THIRD
+
+
+def proposed_tier(grade):
+    return TIER_FOR_GRADE[grade]

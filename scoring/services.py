@@ -1,0 +1,408 @@
+"""The writes that touch many rows. Each is one keyword-only function in one transaction."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from orgs.models import Organization
+
+from . import catalogue, rules
+from .models import Item, MajorItem, MonthTotal, Period, PointEntry, RuleSet
+
+RULE_SET_FIELDS = [
+    "point_step",
+    "warning_threshold",
+    "orange_threshold",
+    "red_threshold",
+    "first_grade_min",
+    "second_grade_min",
+    "close_day",
+    "yellow_days",
+    "orange_days",
+    "red_days",
+    "coefficient_first",
+    "coefficient_second",
+    "coefficient_third",
+    "subsidy_first",
+    "subsidy_second",
+    "subsidy_third",
+]
+
+
+def rule_set_name(year):
+    return f"{year}年度基层党组织积分制管理评分细则"
+
+
+@transaction.atomic
+def create_rule_set(*, year, user, copy_from=None):
+    """Create `year`'s rule set: the default catalogue, or a copy of `copy_from` (a RuleSet)."""
+    rule_set = RuleSet(year=year, name=rule_set_name(year))
+    if copy_from is not None:
+        for name in RULE_SET_FIELDS:
+            setattr(rule_set, name, getattr(copy_from, name))
+    rule_set._history_user = user
+    rule_set._change_reason = f"复制 {copy_from.year} 年度细则" if copy_from else "按默认细则创建"
+    rule_set.save()
+    if copy_from is None:
+        source = [
+            (MajorItem(code=code, name=name, column=column), items)
+            for code, name, column, items in catalogue.DEFAULT
+        ]
+        source = [
+            (
+                major,
+                [
+                    Item(code=c, name=n, quarterly_cap=cap, kind=kind, veto=veto, standard=std)
+                    for c, n, cap, kind, veto, std in items
+                ],
+            )
+            for major, items in source
+        ]
+    else:
+        source = [
+            (
+                MajorItem(code=m.code, name=m.name, column=m.column),
+                [
+                    Item(
+                        code=i.code,
+                        name=i.name,
+                        quarterly_cap=i.quarterly_cap,
+                        kind=i.kind,
+                        veto=i.veto,
+                        standard=i.standard,
+                    )
+                    for i in m.items.all()
+                ],
+            )
+            for m in copy_from.majors.prefetch_related("items")
+        ]
+    position = 0
+    for major_position, (major, items) in enumerate(source, start=1):
+        major.rule_set = rule_set
+        major.position = major_position
+        major.save()
+        for item in items:
+            position += 1
+            item.rule_set, item.major, item.position = rule_set, major, position
+        Item.objects.bulk_create(items)
+    return rule_set
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell a user wants to set. `version` is the version the user saw (0 when the cell
+    was empty); None skips the conflict check (an import confirmed after its preview).
+    `note` None leaves the note as it is."""
+
+    organization_id: int
+    item_id: int
+    month: int
+    value: object  # as typed or read from a file; parsed by rules.parse_points
+    version: int | None = None
+    note: str | None = None
+
+    @property
+    def key(self):
+        return (self.organization_id, self.item_id, self.month)
+
+
+@dataclass
+class CellError:
+    cell: Cell
+    message: str
+    current: PointEntry | None = None
+
+
+@dataclass
+class SaveResult:
+    entries: dict = field(default_factory=dict)  # key -> PointEntry after the save
+    created: int = 0
+    updated: int = 0
+
+
+class PointsRejected(Exception):
+    """Nothing was saved; `errors` names every bad cell."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} 处错误")
+        self.errors = errors
+
+
+def month_is_open_problem(*, rule_set, year, month, today):
+    """Why points of (year, month) cannot be changed now, or None."""
+    if rule_set is None:
+        return f"{year} 年度尚未建立评分细则"
+    if not 1 <= month <= 12:
+        return f"月份 {month} 无效"
+    if (year, month) > (today.year, today.month):
+        return f"{year}年{month}月尚未到来，不能提前记分"
+    if Period.objects.filter(year=year, month=month, closed=True).exists():
+        return f"{year}年{month}月已关账，如需修改请先重新开放"
+    return None
+
+
+def reopen_reasons(year, months):
+    """{month: reason} for the months that are open again after a reopen."""
+    return dict(
+        Period.objects.filter(year=year, month__in=months, closed=False)
+        .exclude(reason="")
+        .values_list("month", "reason")
+    )
+
+
+def record_points(*, year, cells, user, reason):
+    """Set every cell or none. Raises PointsRejected naming each bad cell (with the
+    organization, item and month) and saves nothing; otherwise writes the entries, their
+    history (who, when, reason) and the month totals in one transaction."""
+    try:
+        return _record_points(year=year, cells=cells, user=user, reason=reason)
+    except IntegrityError:
+        # Someone created one of these cells between our read and our insert: run again so
+        # that the version check reports it as a conflict.
+        return _record_points(year=year, cells=cells, user=user, reason=reason)
+
+
+@dataclass
+class Checked:
+    """What validating a batch found: the errors, and what writing it needs."""
+
+    errors: list
+    existing: dict
+    values: dict
+    months: list
+
+
+def _check(*, year, cells, lock):
+    today = timezone.localdate()
+    rule_set = RuleSet.objects.filter(year=year).first()
+    items = {i.pk: i for i in Item.objects.filter(rule_set=rule_set)} if rule_set else {}
+    org_ids = {c.organization_id for c in cells}
+    orgs = {o.pk: o for o in Organization.objects.scored().filter(pk__in=org_ids)}
+    months = sorted({c.month for c in cells})
+    month_problems = {
+        m: month_is_open_problem(rule_set=rule_set, year=year, month=m, today=today) for m in months
+    }
+    entries = PointEntry.objects.select_related("updated_by")
+    if lock:
+        entries = entries.select_for_update(of=("self",))
+    existing = {
+        (e.organization_id, e.item_id, e.month): e
+        for e in entries.filter(organization_id__in=org_ids, year=year, month__in=months)
+    }
+    quarters = {rules.quarter_of(m) for m in months}
+    usage = {}
+    for quarter in quarters:
+        for org_id, item_id, month, points in PointEntry.objects.quarter_usage(
+            org_ids, year, quarter
+        ):
+            usage[(org_id, item_id, month)] = points
+    batch = {}
+    values = {}
+    errors = []
+    for cell in cells:
+        if cell.key in batch:
+            errors.append(CellError(cell, _where(cell, orgs, items) + "同一单元格出现了两次"))
+        batch[cell.key] = cell
+    for cell in cells:
+        org, item = orgs.get(cell.organization_id), items.get(cell.item_id)
+        where = _where(cell, orgs, items)
+        if org is None:
+            errors.append(CellError(cell, where + "不是在用的计分党组织"))
+            continue
+        if month_problems[cell.month]:
+            errors.append(CellError(cell, where + month_problems[cell.month]))
+            continue
+        if item is None:
+            errors.append(CellError(cell, where + f"不是 {year} 年度评分细则中的小项"))
+            continue
+        current = existing.get(cell.key)
+        current_version = current.version if current else 0
+        if cell.version is not None and cell.version != current_version:
+            shown = _fmt(current.points) if current and current.points is not None else "空"
+            by = current.updated_by.display_name if current and current.updated_by else "他人"
+            errors.append(
+                CellError(
+                    cell,
+                    where + f"已被{by}修改为 {shown}，您的输入未保存；请核对后重新输入",
+                    current,
+                )
+            )
+            continue
+        try:
+            value = values[cell.key] = rules.parse_points(cell.value)
+        except rules.PointsError as error:
+            errors.append(CellError(cell, where + str(error)))
+            continue
+        if value is None:
+            continue
+        used = Decimal(0)
+        for month in rules.months_of(rules.quarter_of(cell.month)):
+            if month == cell.month:
+                continue
+            key = (cell.organization_id, cell.item_id, month)
+            other_value = _parsed_or_none(batch[key].value) if key in batch else usage.get(key)
+            used += other_value or 0
+        problem = rules.points_problem(
+            value, kind=item.kind, cap=item.quarterly_cap, step=rule_set.point_step, used=used
+        )
+        if problem:
+            errors.append(CellError(cell, where + problem))
+    return Checked(errors=errors, existing=existing, values=values, months=months)
+
+
+def check_points(*, year, cells):
+    """The errors `record_points` would raise for `cells`, without saving anything."""
+    return _check(year=year, cells=cells, lock=False).errors
+
+
+@transaction.atomic
+def _record_points(*, year, cells, user, reason):
+    checked = _check(year=year, cells=cells, lock=True)
+    if checked.errors:
+        raise PointsRejected(checked.errors)
+    existing, values, months = checked.existing, checked.values, checked.months
+
+    now = timezone.now()
+    reopened = reopen_reasons(year, months)
+    to_create, to_update = [], []
+    for cell in cells:
+        current = existing.get(cell.key)
+        note = cell.note if cell.note is not None else (current.note if current else "")
+        value = values.get(cell.key)
+        if current is None:
+            if value is None and not note:
+                continue
+            to_create.append(
+                PointEntry(
+                    organization_id=cell.organization_id,
+                    item_id=cell.item_id,
+                    year=year,
+                    month=cell.month,
+                    points=value,
+                    note=note,
+                    updated_by=user,
+                    updated_at=now,
+                    version=1,
+                )
+            )
+            _explain(to_create[-1], reopened, reason)
+        elif current.points != value or current.note != note:
+            current.points, current.note = value, note
+            current.updated_by, current.updated_at = user, now
+            current.version += 1
+            _explain(current, reopened, reason)
+            to_update.append(current)
+    history = {"default_user": user, "default_change_reason": reason, "default_date": now}
+    if to_create:
+        bulk_create_with_history(to_create, PointEntry, batch_size=500, **history)
+    if to_update:
+        bulk_update_with_history(
+            to_update,
+            PointEntry,
+            ["points", "note", "updated_by", "updated_at", "version"],
+            batch_size=500,
+            **history,
+        )
+    touched = {(e.organization_id, e.month) for e in (*to_create, *to_update)}
+    refresh_month_totals(year=year, pairs=touched)
+    result = SaveResult(created=len(to_create), updated=len(to_update))
+    result.entries = {**existing, **{(e.organization_id, e.item_id, e.month): e for e in to_create}}
+    return result
+
+
+def _explain(entry, reopened, reason):
+    """Changes to a reopened month also carry the reason it was reopened."""
+    if entry.month in reopened:
+        entry._change_reason = f"{reason}（重新开放后修改：{reopened[entry.month]}）"
+
+
+def refresh_month_totals(*, year, pairs):
+    """Recompute MonthTotal for the (organization, month) pairs of `year` from the raw rows.
+    Call inside the transaction that changed those rows."""
+    if not pairs:
+        return
+    org_ids = {org for org, _ in pairs}
+    months = {month for _, month in pairs}
+    sums = {
+        (row["organization_id"], row["month"]): row
+        for row in PointEntry.objects.month_sums(org_ids, year, months)
+    }
+    rows = []
+    for org_id, month in pairs:
+        row = sums.get((org_id, month), {})
+        rows.append(
+            MonthTotal(
+                organization_id=org_id,
+                year=year,
+                month=month,
+                routine=row.get("routine", 0),
+                bonus=row.get("bonus", 0),
+                deduction=row.get("deduction", 0),
+                total=row.get("total", 0),
+                vetoes=row.get("vetoes", 0),
+                entries=row.get("entries", 0),
+            )
+        )
+    MonthTotal.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["year", "month", "organization"],
+        update_fields=["routine", "bonus", "deduction", "total", "vetoes", "entries"],
+    )
+
+
+def _parsed_or_none(value):
+    """Another cell's value of the batch, for cap arithmetic; a bad one is reported on its own."""
+    try:
+        return rules.parse_points(value)
+    except rules.PointsError:
+        return None
+
+
+def _fmt(value):
+    return f"{value:.1f}"
+
+
+def _where(cell, orgs, items):
+    org = orgs.get(cell.organization_id)
+    item = items.get(cell.item_id)
+    org_label = org.label if org else f"组织#{cell.organization_id}"
+    item_label = item.label if item else f"小项#{cell.item_id}"
+    return f"{org_label} · {item_label} · {cell.month}月："
+
+
+def _period(year, month):
+    """The month's row, locked, or a new unsaved one: its first save is its first history."""
+    existing = Period.objects.select_for_update().filter(year=year, month=month).first()
+    return existing or Period(year=year, month=month)
+
+
+@transaction.atomic
+def close_month(*, year, month, user):
+    period = _period(year, month)
+    if period.closed:
+        return period
+    period.closed, period.changed_by, period.changed_at = True, user, timezone.now()
+    period.reason = ""
+    period._history_user = user
+    period._change_reason = "关账"
+    period.save()
+    return period
+
+
+@transaction.atomic
+def reopen_month(*, year, month, user, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("重新开放必须填写原因")
+    period = _period(year, month)
+    period.closed, period.changed_by, period.changed_at = False, user, timezone.now()
+    period.reason = reason
+    period._history_user = user
+    period._change_reason = f"重新开放：{reason}"
+    period.save()
+    return period

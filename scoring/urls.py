@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import imports, points, rulesets
+
+app_name = "scoring"
+
+urlpatterns = [
+    path("rules/", rulesets.rules_index, name="rules"),
+    path("rules/new/", rulesets.rule_set_create, name="rule_set_create"),
+    path("rules/<int:year>/", rulesets.rule_set_detail, name="rule_set"),
+    path("rules/<int:year>/edit/", rulesets.rule_set_edit, name="rule_set_edit"),
+    path("points/", points.grid_current, name="grid_current"),
+    path("points/save/", points.save_cells, name="save"),
+    path("points/<int:year>/<int:month>/", points.grid, name="grid"),
+    path("points/<int:year>/<int:month>/close/", points.close, name="close"),
+    path("points/<int:year>/<int:month>/reopen/", points.reopen, name="reopen"),
+    path("points/<int:year>/<int:month>/template/", imports.template, name="template"),
+    path("points/<int:year>/<int:month>/import/", imports.upload, name="import"),
+    path("points/import/<uuid:batch_id>/", imports.preview, name="import_preview"),
+    path("sheet/<int:pk>/<int:year>/", points.record_sheet, name="sheet"),
+]

@@ -1,0 +1,122 @@
+"""Excel round-trip of a month: download the template, upload it, preview, confirm."""
+
+from io import BytesIO
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from orgs import access
+from orgs.forms import posted
+
+from .. import exports, imports
+from ..forms import UploadForm
+from ..models import ImportBatch
+from ..services import PointsRejected, record_points
+from .points import check_month, get_rule_set
+
+STALE_AFTER = timezone.timedelta(days=1)
+
+
+@access.office_required
+def template(request, year, month):
+    check_month(month)
+    rule_set = get_rule_set(year)
+    data = exports.write_month_template(rule_set, year, month)
+    return FileResponse(
+        BytesIO(data), as_attachment=True, filename=f"{year}年{month}月积分录入模板.xlsx"
+    )
+
+
+def _parse(data, filename, *, year, month, rule_set):
+    parsed = imports.parse_month_template(
+        data, filename, year=year, month=month, items=rule_set.ordered_items()
+    )
+    return parsed, imports.validate(parsed, year=year)
+
+
+@access.office_required
+def upload(request, year, month):
+    check_month(month)
+    rule_set = get_rule_set(year)
+    form = UploadForm(posted(request), request.FILES if request.method == "POST" else None)
+    context = {"form": form, "year": year, "month": month}
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        data = file.read()
+        try:
+            parsed, problems = _parse(data, file.name, year=year, month=month, rule_set=rule_set)
+        except imports.FileRefused as refused:
+            form.add_error("file", str(refused))
+            return render(request, "scoring/import_upload.html", context)
+        if problems:
+            context["problems"] = problems
+            return render(request, "scoring/import_upload.html", context)
+        _, change_list = imports.changes(parsed, year=year, month=month)
+        ImportBatch.objects.filter(created_at__lt=timezone.now() - STALE_AFTER).delete()
+        batch = ImportBatch.objects.create(
+            user=request.user,
+            year=year,
+            month=month,
+            filename=file.name[:255],
+            content=data,
+            fingerprint=imports.fingerprint(change_list),
+        )
+        return redirect("scoring:import_preview", batch.pk)
+    return render(request, "scoring/import_upload.html", context)
+
+
+@access.office_required
+def preview(request, batch_id):
+    batch = ImportBatch.objects.filter(pk=batch_id, user=request.user).first()
+    if batch is None:
+        raise Http404("没有这个导入，或它已完成或已取消。")
+    year, month = batch.year, batch.month
+    if request.method == "POST" and "cancel" in request.POST:
+        batch.delete()
+        messages.info(request, "已取消导入，未作任何修改。")
+        return redirect("scoring:grid", year, month)
+    rule_set = get_rule_set(year)
+    context = {"batch": batch, "year": year, "month": month}
+    try:
+        parsed, problems = _parse(
+            bytes(batch.content), batch.filename, year=year, month=month, rule_set=rule_set
+        )
+    except imports.FileRefused as refused:
+        problems, parsed = [imports.Problem("", None, None, "", "", str(refused))], None
+    if problems:
+        context["problems"] = problems
+        context["form"] = UploadForm()
+        return render(request, "scoring/import_upload.html", context)
+    changed, change_list = imports.changes(parsed, year=year, month=month)
+    current = imports.fingerprint(change_list)
+    if request.method == "POST":
+        if current != batch.fingerprint:
+            batch.fingerprint = current
+            batch.save(update_fields=["fingerprint"])
+            messages.warning(
+                request,
+                "预览之后有人修改了本月积分，下面是按最新数据重新计算的变化，请再次核对后确认。",
+            )
+        else:
+            try:
+                with transaction.atomic():
+                    record_points(
+                        year=year,
+                        cells=changed,
+                        user=request.user,
+                        reason=f"Excel导入：{batch.filename}",
+                    )
+                    batch.delete()
+            except PointsRejected as rejected:
+                context["problems"] = [
+                    imports.Problem("", None, None, "", "", e.message) for e in rejected.errors
+                ]
+                context["form"] = UploadForm()
+                return render(request, "scoring/import_upload.html", context)
+            messages.success(request, f"已从 {batch.filename} 导入 {len(changed)} 处修改。")
+            return redirect("scoring:grid", year, month)
+    context["changes"] = change_list
+    return render(request, "scoring/import_preview.html", context)

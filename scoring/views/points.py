@@ -1,0 +1,338 @@
+"""The month grid, the organization's record sheet, saving cells, closing months."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from orgs import access
+from orgs.forms import OrganizationFilterForm, posted
+from orgs.models import Organization
+
+from .. import rules
+from ..forms import ReopenForm
+from ..models import Column, ItemKind, MonthTotal, Period, PointEntry, RuleSet
+from ..queries import with_previous_points
+from ..services import Cell, PointsRejected, close_month, record_points, reopen_month
+
+PAGE_SIZES = (25, 50, 100)
+MAX_CELLS_PER_SAVE = 2000
+
+
+def get_rule_set(year):
+    try:
+        return RuleSet.objects.prefetch_related("majors__items").get(year=year)
+    except RuleSet.DoesNotExist:
+        raise Http404(f"{year} 年度尚未建立评分细则。") from None
+
+
+def check_month(month):
+    if not 1 <= month <= 12:
+        raise Http404("月份应为 1–12。")
+
+
+def month_state(rule_set, year, month):
+    today = timezone.localdate()
+    period = Period.objects.filter(year=year, month=month).first()
+    closed = bool(period and period.closed)
+    deadline = rule_set.close_deadline(month)
+    return {
+        "closed": closed,
+        "period": period,
+        "deadline": deadline,
+        "overdue": not closed and today > deadline,
+        "future": (year, month) > (today.year, today.month),
+    }
+
+
+def fmt(value):
+    return "" if value is None else f"{value:.1f}"
+
+
+def cell_view(entry, used=0):
+    """What a grid cell renders: (value, version, note, points used in the quarter's months
+    that are not on the page)."""
+    if entry is None:
+        return ("", 0, "", fmt(used) if used else "")
+    return (fmt(entry.points), entry.version, entry.note, fmt(used) if used else "")
+
+
+@access.office_required
+def grid_current(request):
+    today = timezone.localdate()
+    year, month = today.year, today.month
+    if not RuleSet.objects.filter(year=year).exists():
+        latest = RuleSet.objects.first()
+        if latest is None:
+            messages.info(request, "还没有评分细则，请先由管理员创建本年度评分细则。")
+            return redirect("scoring:rules")
+        year, month = latest.year, 12
+    return redirect("scoring:grid", year, month)
+
+
+@access.office_required
+def grid(request, year, month):
+    check_month(month)
+    rule_set = get_rule_set(year)
+    items = rule_set.ordered_items()
+    scope = Organization.objects.scored()
+    form = OrganizationFilterForm(
+        request.GET or None,
+        committees=Organization.objects.committees(),
+        only=("q", "sector", "tier", "committee"),
+    )
+    organizations = form.by_tier(form.narrow(scope), year).with_committee()
+    size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) else 50
+    page = Paginator(organizations, size).get_page(request.GET.get("page"))
+    org_ids = [org.pk for org in page]
+    quarter = rules.quarter_of(month)
+    entries = {
+        (e.organization_id, e.item_id): e
+        for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
+    }
+    used = {}
+    for org_id, item_id, entry_month, points in PointEntry.objects.quarter_usage(
+        org_ids, year, quarter
+    ):
+        if entry_month != month:
+            used[(org_id, item_id)] = used.get((org_id, item_id), 0) + points
+    totals = dict(
+        ((t.organization_id, t.month), t.total)
+        for t in MonthTotal.objects.in_quarter(year, quarter).filter(organization_id__in=org_ids)
+    )
+    state = month_state(rule_set, year, month)
+    today = timezone.localdate()
+    rows = []
+    for org in page:
+        quarter_months = {m: totals.get((org.pk, m), 0) for m in rules.months_of(quarter)}
+        to_date = sum(v for m, v in quarter_months.items() if m <= month)
+        rows.append(
+            {
+                "org": org,
+                "cells": [
+                    cell_view(entries.get((org.pk, item.pk)), used.get((org.pk, item.pk), 0))
+                    for item in items
+                ],
+                "month_total": quarter_months[month],
+                "quarter_months": json.dumps({m: fmt(v) for m, v in quarter_months.items()}),
+                "to_date": to_date,
+                "warned": to_date < rule_set.warning_threshold,
+            }
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "scoring/grid.html",
+        {
+            "rule_set": rule_set,
+            "year": year,
+            "month": month,
+            "quarter": quarter,
+            "to_date_months": ",".join(str(m) for m in rules.months_of(quarter) if m <= month),
+            "majors": rule_set.majors.all(),
+            "items": items,
+            "rows": rows,
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "state": state,
+            "editable": not state["closed"] and not state["future"],
+            "months": [(m, (year, m) > (today.year, today.month)) for m in range(1, 13)],
+            "size": size,
+            "sizes": PAGE_SIZES,
+        },
+    )
+
+
+def _bad_request(message):
+    return JsonResponse({"ok": False, "message": message}, status=400)
+
+
+@require_POST
+@access.office_required
+def save_cells(request):
+    """Save a batch of cells as JSON: {"year": 2025, "cells": [{"org", "item", "month",
+    "value", "version", "note"?}]}; all or nothing."""
+    try:
+        payload = json.loads(request.body)
+        year = int(payload["year"])
+        raw_cells = payload["cells"]
+        if not isinstance(raw_cells, list) or not raw_cells:
+            return _bad_request("没有要保存的单元格。")
+        if len(raw_cells) > MAX_CELLS_PER_SAVE:
+            return _bad_request(f"一次最多保存 {MAX_CELLS_PER_SAVE} 个单元格，请分批粘贴。")
+        cells = [
+            Cell(
+                organization_id=int(c["org"]),
+                item_id=int(c["item"]),
+                month=int(c["month"]),
+                value=str(c.get("value") or ""),
+                version=int(c["version"]),
+                note=str(c["note"])[:500] if c.get("note") is not None else None,
+            )
+            for c in raw_cells
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _bad_request("提交的数据格式不正确，请刷新页面后重试。")
+    try:
+        result = record_points(year=year, cells=cells, user=request.user, reason="表格录入")
+    except PointsRejected as rejected:
+        return JsonResponse(
+            {"ok": False, "errors": [_error_json(e) for e in rejected.errors]}, status=422
+        )
+    saved = [result.entries[c.key] for c in cells if c.key in result.entries]
+    org_ids = {c.organization_id for c in cells}
+    return JsonResponse(
+        {
+            "ok": True,
+            "cells": [_entry_json(e) for e in saved],
+            "totals": _totals_json(org_ids, year, {c.month for c in cells}),
+        }
+    )
+
+
+def _entry_json(entry):
+    return {
+        "org": entry.organization_id,
+        "item": entry.item_id,
+        "month": entry.month,
+        "value": fmt(entry.points),
+        "version": entry.version,
+        "note": entry.note,
+    }
+
+
+def _error_json(error):
+    cell = error.cell
+    data = {"org": cell.organization_id, "item": cell.item_id, "month": cell.month}
+    data["message"] = error.message
+    data["current"] = _entry_json(error.current) if error.current else None
+    return data
+
+
+def _totals_json(org_ids, year, months):
+    """{org: {month: total}} for every month of the quarters touched, and the record-sheet
+    column sums of the touched months."""
+    quarter_months = {m for month in months for m in rules.months_of(rules.quarter_of(month))}
+    totals = {str(org): {m: "0.0" for m in quarter_months} for org in org_ids}
+    for t in MonthTotal.objects.filter(
+        organization_id__in=org_ids, year=year, month__in=quarter_months
+    ):
+        totals[str(t.organization_id)][t.month] = fmt(t.total)
+    return totals
+
+
+@login_required
+def record_sheet(request, pk, year):
+    org = access.get_organization(request.user, pk)
+    rule_set = get_rule_set(year)
+    columns = [*Column, ItemKind.FEATURED, ItemKind.DEDUCTION]
+    groups = []
+    for column in columns:
+        members = [
+            item
+            for major in rule_set.majors.all()
+            for item in major.items.all()
+            if (major.column == column) or (not major.column and item.kind == column)
+        ]
+        groups.append((column, members))
+    items = [(item, column.value) for column, members in groups for item in members]
+    entries = {
+        (e.month, e.item_id): e
+        for e in PointEntry.objects.filter(organization=org, year=year).select_related("item")
+    }
+    column_sums = {}
+    for row in PointEntry.objects.column_sums(org, year):
+        key = row["item__major__column"] or row["item__kind"]
+        column_sums[(row["month"], key)] = row["points"]
+    totals = {t.month: t for t in MonthTotal.objects.filter(organization=org, year=year)}
+    quarter_totals = MonthTotal.objects.filter(organization=org, year=year).by_quarter()
+    periods = dict(Period.objects.filter(year=year).values_list("month", "closed"))
+    today = timezone.localdate()
+    editable_user = request.user.is_office
+    quarters = []
+    for quarter in range(1, 5):
+        months = []
+        for month in rules.months_of(quarter):
+            future = (year, month) > (today.year, today.month)
+            total = totals.get(month)
+            months.append(
+                {
+                    "month": month,
+                    "cells": [cell_view(entries.get((month, item.pk))) for item, _ in items],
+                    "columns": [(c.value, column_sums.get((month, c.value))) for c, _ in groups],
+                    "total": total.total if total else None,
+                    "notes": [
+                        (item, entries[(month, item.pk)].note)
+                        for item, _ in items
+                        if (month, item.pk) in entries and entries[(month, item.pk)].note
+                    ],
+                    "editable": editable_user and not periods.get(month) and not future,
+                    "closed": periods.get(month, False),
+                }
+            )
+        quarter_total = quarter_totals.get(quarter, 0)
+        quarters.append(
+            {
+                "quarter": quarter,
+                "months": months,
+                "total": quarter_total,
+                "warned": quarter_total < rule_set.warning_threshold,
+                "started": (year, rules.months_of(quarter)[0]) <= (today.year, today.month),
+            }
+        )
+    history = (
+        with_previous_points(PointEntry.history.filter(organization_id=org.pk, year=year))
+        .select_related("item", "history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    history_page = Paginator(history, 50).get_page(request.GET.get("hpage"))
+    return render(
+        request,
+        "scoring/record_sheet.html",
+        {
+            "org": org,
+            "year": year,
+            "rule_set": rule_set,
+            "groups": groups,
+            "items": items,
+            "quarters": quarters,
+            "quarter_colspan": len(items) + len(groups),
+            "month_totals": json.dumps({m: fmt(t.total) for m, t in totals.items()}),
+            "year_total": sum(quarter_totals.values(), 0),
+            "history": history_page,
+            "editable": editable_user,
+            "years": RuleSet.objects.values_list("year", flat=True),
+        },
+    )
+
+
+@require_POST
+@access.office_required
+def close(request, year, month):
+    check_month(month)
+    get_rule_set(year)
+    close_month(year=year, month=month, user=request.user)
+    messages.success(request, f"{year}年{month}月已关账。")
+    return redirect(request.POST.get("next") or "scoring:grid", year, month)
+
+
+@access.office_required
+def reopen(request, year, month):
+    check_month(month)
+    get_rule_set(year)
+    if not Period.objects.filter(year=year, month=month, closed=True).exists():
+        messages.info(request, f"{year}年{month}月没有关账，可以直接修改。")
+        return redirect("scoring:grid", year, month)
+    form = ReopenForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        reopen_month(year=year, month=month, user=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
+        return redirect("scoring:grid", year, month)
+    return render(request, "scoring/reopen.html", {"form": form, "year": year, "month": month})

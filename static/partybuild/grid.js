@@ -1,0 +1,362 @@
+// Spreadsheet-like entry for table.pb-grid (the month grid and the record sheet).
+// A typed cell is saved on its own; a pasted block is saved as one batch. The server saves a
+// batch whole or not at all and names each bad cell, so nothing is ever half-saved.
+(function () {
+  "use strict";
+  const table = document.querySelector("table.pb-grid");
+  if (!table) return;
+
+  const editable = table.dataset.editable === "1";
+  const year = Number(table.dataset.year);
+  const saveUrl = table.dataset.saveUrl;
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const grid = [];
+  const byKey = new Map();
+  const pending = new Map();
+  const monthTotals = new Map(); // org -> {month: total}
+  const queue = [];
+  let saving = false;
+
+  const fb = {
+    label: document.getElementById("fb-label"),
+    cap: document.getElementById("fb-cap"),
+    note: document.getElementById("fb-note"),
+    status: document.getElementById("fb-status"),
+    errors: document.getElementById("grid-errors"),
+  };
+  let current = null;
+
+  const keyOf = (org, item, month) => `${org}:${item}:${month}`;
+  const key = (input) => keyOf(input.pb.org, input.pb.item, input.pb.month);
+
+  // Where each cell sits: the row gives the organization and month (or the table does), the
+  // column header gives the item, its cap and kind. Kept on the element, not in attributes.
+  const columns = Array.from(table.querySelectorAll("thead th[data-item]")).map((th) => th.dataset);
+  table.querySelectorAll("tbody tr").forEach((row) => {
+    const cells = row.querySelectorAll("input.cell");
+    if (!cells.length) return;
+    const r = grid.length;
+    grid.push([]);
+    const org = row.dataset.org || table.dataset.org;
+    const month = Number(row.dataset.month || table.dataset.month);
+    const label = row.dataset.label || table.dataset.label;
+    cells.forEach((input, c) => {
+      const column = columns[c];
+      input.pb = {
+        r, c, org, month, item: column.item, cap: Number(column.cap), kind: column.kind, group: column.group,
+        label: `${label} · ${column.label} · ${month}月`,
+      };
+      grid[r][c] = input;
+      byKey.set(key(input), input);
+      input.dataset.saved = input.value;
+      input.dataset.note = input.dataset.note || "";
+      input.dataset.savedNote = input.dataset.note;
+    });
+  });
+  for (const row of [table, ...table.querySelectorAll("[data-months]")].filter((el) => el.dataset.months)) {
+    const org = row.dataset.org || table.dataset.org;
+    const months = JSON.parse(row.dataset.months);
+    monthTotals.set(String(org), Object.assign(monthTotals.get(String(org)) || {}, months));
+  }
+
+  function setStatus(text, kind) {
+    fb.status.textContent = text;
+    fb.status.className = "small text-nowrap " + (kind === "error" ? "text-danger fw-semibold" : kind === "ok" ? "text-success" : "text-body-secondary");
+  }
+
+  function dirty(input) {
+    return input.value.trim() !== input.dataset.saved || input.dataset.note !== input.dataset.savedNote;
+  }
+
+  function mark(input, state, message) {
+    input.classList.toggle("is-pending", state === "pending");
+    input.classList.toggle("is-invalid", state === "error");
+    input.classList.toggle("is-conflict", state === "conflict");
+    input.closest("td").classList.toggle("n", Boolean(input.dataset.note));
+    if (message) input.title = message;
+    else input.removeAttribute("title");
+  }
+
+  // Queue the changed ones of `cells` as one batch; returns nothing.
+  function commit(cells) {
+    const batch = cells.filter((input) => {
+      if (!editable || input.readOnly) return false;
+      if (dirty(input)) {
+        pending.set(key(input), input);
+        mark(input, "pending");
+        return true;
+      }
+      pending.delete(key(input));
+      if (!input.classList.contains("is-conflict")) mark(input, "");
+      return false;
+    });
+    if (batch.length) {
+      queue.push(batch);
+      flush();
+    }
+  }
+
+  function usedElsewhere(input) {
+    // Points of the quarter's other months: the ones on this page, plus what the server says
+    // of the months that are not on it.
+    const month = input.pb.month;
+    const first = Math.floor((month - 1) / 3) * 3 + 1;
+    let used = Number(input.dataset.used) || 0;
+    for (let m = first; m < first + 3; m++) {
+      if (m === month) continue;
+      const other = byKey.get(keyOf(input.pb.org, input.pb.item, m));
+      if (other) used += Number(other.dataset.saved) || 0;
+    }
+    return used;
+  }
+
+  function show(input) {
+    current = input;
+    fb.label.textContent = input.pb.label;
+    const cap = input.pb.cap;
+    const used = usedElsewhere(input);
+    if (input.pb.kind === "deduction") {
+      fb.cap.textContent = `季度最多扣 ${cap.toFixed(1)} 分 · 其他月份已扣 ${Math.abs(used).toFixed(1)} · 本月最多扣 ${(cap + used).toFixed(1)}`;
+    } else {
+      fb.cap.textContent = `季度上限 ${cap.toFixed(1)} 分 · 其他月份已记 ${used.toFixed(1)} · 本月最多 ${(cap - used).toFixed(1)}`;
+    }
+    fb.note.value = input.dataset.note || "";
+    fb.note.disabled = !editable || input.readOnly;
+  }
+
+  function move(r, c) {
+    const target = grid[r] && grid[r][c];
+    if (target) {
+      target.focus();
+      return true;
+    }
+    return false;
+  }
+
+  function find(cell) {
+    return byKey.get(keyOf(cell.org, cell.item, cell.month));
+  }
+
+  function showErrors(messages) {
+    if (!messages.length) {
+      fb.errors.classList.add("d-none");
+      fb.errors.replaceChildren();
+      return;
+    }
+    const list = document.createElement("ul");
+    list.className = "mb-0 ps-3";
+    for (const text of messages) {
+      const li = document.createElement("li");
+      li.textContent = text;
+      list.append(li);
+    }
+    const title = document.createElement("div");
+    title.className = "fw-semibold";
+    title.textContent = `以下 ${messages.length} 处有误，同一次录入或粘贴的单元格都没有保存：`;
+    fb.errors.replaceChildren(title, list);
+    fb.errors.classList.remove("d-none");
+  }
+
+  function updateTotals(totals) {
+    for (const [org, months] of Object.entries(totals)) {
+      monthTotals.set(org, Object.assign(monthTotals.get(org) || {}, months));
+    }
+    for (const el of table.querySelectorAll("[data-sum-org]")) {
+      const months = monthTotals.get(el.dataset.sumOrg);
+      if (!months || !totals[el.dataset.sumOrg]) continue;
+      const sum = el.dataset.sumMonths.split(",").reduce((acc, m) => acc + (Number(months[m]) || 0), 0);
+      el.textContent = sum.toFixed(1);
+      if (el.dataset.threshold) el.classList.toggle("warned", sum < Number(el.dataset.threshold));
+    }
+    for (const el of table.querySelectorAll("[data-group-sum]")) {
+      const cells = Array.from(el.closest("tr").querySelectorAll("input.cell")).filter(
+        (i) => i.pb.group === el.dataset.groupSum,
+      );
+      const filled = cells.filter((i) => i.dataset.saved !== "");
+      const sum = filled.reduce((acc, i) => acc + Number(i.dataset.saved), 0);
+      el.textContent = filled.length ? sum.toFixed(1) : "";
+    }
+  }
+
+  async function flush() {
+    if (saving || !queue.length) return;
+    const batch = queue.shift().filter((i) => pending.has(key(i)));
+    if (!batch.length) return flush();
+    saving = true;
+    setStatus(`正在保存 ${batch.length} 个单元格…`);
+    const sent = new Map(batch.map((i) => [key(i), { value: i.value.trim(), note: i.dataset.note }]));
+    const body = {
+      year,
+      cells: batch.map((i) => ({
+        org: Number(i.pb.org),
+        item: Number(i.pb.item),
+        month: i.pb.month,
+        value: i.value.trim(),
+        version: Number(i.dataset.v),
+        note: i.dataset.note,
+      })),
+    };
+    let data = null;
+    try {
+      const response = await fetch(saveUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(body),
+      });
+      data = await response.json();
+    } catch (error) {
+      setStatus("网络或登录已失效，未保存；请检查后按 Enter 重试", "error");
+      saving = false;
+      for (const input of batch) mark(input, "error", "未保存：网络或登录已失效");
+      return flush();
+    }
+    saving = false;
+    if (data.ok) {
+      const returned = new Set();
+      for (const cell of data.cells) {
+        const input = find(cell);
+        if (!input) continue;
+        returned.add(key(input));
+        input.dataset.v = cell.version;
+        acknowledge(input, sent.get(key(input)), cell.value, cell.note);
+      }
+      for (const input of batch) {
+        // A cleared cell that never had a row comes back as nothing: it is saved as empty.
+        if (!returned.has(key(input))) acknowledge(input, sent.get(key(input)), "", "");
+      }
+      updateTotals(data.totals);
+      showErrors([]);
+      setStatus(pending.size ? `还有 ${pending.size} 个单元格待保存` : "已保存", "ok");
+    } else if (data.errors) {
+      const messages = [];
+      let invalid = 0;
+      for (const error of data.errors) {
+        const input = find(error);
+        messages.push(error.message);
+        if (!input) continue;
+        if (error.current) {
+          // Someone else changed this cell: show their value, drop ours, never overwrite.
+          input.value = error.current.value;
+          input.dataset.saved = error.current.value;
+          input.dataset.v = error.current.version;
+          input.dataset.note = error.current.note;
+          input.dataset.savedNote = error.current.note;
+          pending.delete(key(input));
+          mark(input, "conflict", error.message);
+        } else {
+          invalid += 1;
+          mark(input, "error", error.message);
+        }
+      }
+      showErrors(messages);
+      // Only conflicts refused the batch: send the rest of it again.
+      const rest = batch.filter((i) => pending.has(key(i)));
+      if (invalid === 0 && rest.length) queue.unshift(rest);
+      setStatus(`${data.errors.length} 处错误，未保存`, "error");
+    } else {
+      setStatus(data.message || "保存失败", "error");
+    }
+    if (current) show(current);
+    flush();
+  }
+
+  function acknowledge(input, sentValue, value, note) {
+    input.dataset.saved = value;
+    input.dataset.savedNote = note;
+    const unchanged = sentValue && input.value.trim() === sentValue.value && input.dataset.note === sentValue.note;
+    if (unchanged) {
+      input.value = value;
+      input.dataset.note = note;
+      pending.delete(key(input));
+      mark(input, "");
+    }
+  }
+
+  function caretAt(input, end) {
+    if (input.selectionStart !== input.selectionEnd) return input.selectionStart === 0 && input.selectionEnd === input.value.length;
+    return end ? input.selectionEnd === input.value.length : input.selectionStart === 0;
+  }
+
+  table.addEventListener("focusin", (event) => {
+    const input = event.target.closest("input.cell");
+    if (!input) return;
+    show(input);
+    requestAnimationFrame(() => input.select());
+  });
+
+  table.addEventListener("change", (event) => {
+    const input = event.target.closest("input.cell");
+    if (input) commit([input]);
+  });
+
+  table.addEventListener("keydown", (event) => {
+    const input = event.target.closest("input.cell");
+    if (!input) return;
+    const { r, c } = input.pb;
+    let target = null;
+    if (event.key === "Enter") target = [r + (event.shiftKey ? -1 : 1), c];
+    else if (event.key === "ArrowDown") target = [r + 1, c];
+    else if (event.key === "ArrowUp") target = [r - 1, c];
+    else if (event.key === "ArrowLeft" && caretAt(input, false)) target = [r, c - 1];
+    else if (event.key === "ArrowRight" && caretAt(input, true)) target = [r, c + 1];
+    else if (event.key === "Escape") {
+      input.value = input.dataset.saved;
+      input.dataset.note = input.dataset.savedNote;
+      pending.delete(key(input));
+      mark(input, "");
+      show(input);
+      return;
+    }
+    if (!target) return;
+    event.preventDefault();
+    commit([input]);
+    move(target[0], target[1]);
+  });
+
+  table.addEventListener("paste", (event) => {
+    const input = event.target.closest("input.cell");
+    if (!input || !editable || input.readOnly) return;
+    const text = (event.clipboardData || window.clipboardData).getData("text/plain");
+    const lines = text.replace(/\r/g, "").replace(/\n+$/, "").split("\n");
+    if (lines.length === 1 && !lines[0].includes("\t")) return; // one value: the browser pastes it
+    event.preventDefault();
+    const { r, c } = input.pb;
+    let skipped = 0;
+    const pasted = [];
+    lines.forEach((line, i) => {
+      line.split("\t").forEach((value, j) => {
+        const target = grid[r + i] && grid[r + i][c + j];
+        if (!target || target.readOnly) {
+          skipped += 1;
+          return;
+        }
+        target.value = value.trim();
+        pasted.push(target);
+      });
+    });
+    commit(pasted);
+    if (skipped) setStatus(`粘贴区域超出可录入范围，${skipped} 个值已忽略`, "error");
+  });
+
+  fb.note.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && current) {
+      event.preventDefault();
+      current.dataset.note = fb.note.value.trim();
+      commit([current]);
+      current.focus();
+    }
+  });
+  fb.note.addEventListener("change", () => {
+    if (!current) return;
+    current.dataset.note = fb.note.value.trim();
+    commit([current]);
+  });
+
+  window.addEventListener("beforeunload", (event) => {
+    if (pending.size) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();

@@ -1,0 +1,157 @@
+"""Entering a month from the keyboard, pasting from Excel, and two people editing one cell."""
+
+from decimal import Decimal as D
+
+import pytest
+from playwright.sync_api import expect
+
+from scoring.models import MonthTotal, PointEntry
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def cell(page, org, item, month=3):
+    """The input of (org, item, month) on the month grid or on the org's record sheet."""
+    columns = page.locator("thead th[data-item]").evaluate_all(
+        "ths => ths.map(th => th.dataset.item)"
+    )
+    index = columns.index(str(item.pk))
+    row = page.locator(f'tr[data-org="{org.pk}"], tr[data-month="{month}"]')
+    return row.locator("input.cell").nth(index)
+
+
+def paste(locator, text):
+    locator.focus()
+    locator.evaluate(
+        """(el, text) => {
+            const data = new DataTransfer();
+            data.setData("text/plain", text);
+            el.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        text,
+    )
+
+
+def value_of(org, item, month=3):
+    entry = PointEntry.objects.filter(organization=org, item=item, year=2025, month=month).first()
+    return entry and entry.points
+
+
+def test_staff_enter_points_from_the_keyboard(zone, items, sign_in, screenshot):
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/3/")
+    first = cell(page, zone.a1, items["2.1"])
+    first.click()
+    expect(page.locator("#fb-label")).to_have_text("甲一支部 · 2.1 “三会一课” · 3月")
+    expect(page.locator("#fb-cap")).to_contain_text("季度上限 3.0 分")
+    page.keyboard.type("1.5")
+    page.keyboard.press("Enter")
+    expect(cell(page, zone.a2, items["2.1"])).to_be_focused()
+    page.keyboard.type("３")  # a full-width digit from a Chinese IME
+    page.keyboard.press("Tab")
+    expect(cell(page, zone.a2, items["2.2"])).to_be_focused()
+    page.keyboard.type("2")
+    page.keyboard.press("ArrowUp")
+    expect(cell(page, zone.a1, items["2.2"])).to_be_focused()
+    expect(page.locator("#fb-status")).to_have_text("已保存")
+    row = page.locator(f'tr[data-org="{zone.a2.pk}"]')
+    expect(row.locator("td.to-date")).to_have_text("5.0")
+    assert (value_of(zone.a1, items["2.1"]), value_of(zone.a2, items["2.1"])) == (D("1.5"), D("3"))
+    assert MonthTotal.objects.get(organization=zone.a2, year=2025, month=3).total == 5
+
+    page.keyboard.type("9")
+    page.keyboard.press("Enter")
+    bad = cell(page, zone.a1, items["2.2"])
+    expect(bad).to_have_class("cell is-invalid")
+    expect(page.locator("#grid-errors")).to_contain_text(
+        "甲一支部 · 2.2 主题党日 · 3月：超过季度上限 2.0 分"
+    )
+    expect(bad).to_have_attribute(
+        "title",
+        "甲一支部 · 2.2 主题党日 · 3月：超过季度上限 2.0 分（本季度其他月份已记 0.0 分，本月最多 2.0 分）",
+    )
+    assert value_of(zone.a1, items["2.2"]) is None
+    screenshot("grid-typing-error")
+    bad.click()
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#fb-status")).to_have_text("已保存")
+    expect(page.locator("#grid-errors")).to_be_hidden()
+    assert value_of(zone.a1, items["2.2"]) == D("2")
+
+
+def test_staff_paste_a_block_copied_from_excel(zone, items, sign_in, screenshot):
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/3/")
+    paste(cell(page, zone.a1, items["1.1"]), "1.5\t1\t1.5\r\n1\t0.5\t１\r\n")
+    expect(page.locator("#fb-status")).to_have_text("已保存")
+    assert [value_of(zone.a1, items[c]) for c in ("1.1", "1.2", "1.3")] == [
+        D("1.5"),
+        D("1"),
+        D("1.5"),
+    ]
+    assert [value_of(zone.a2, items[c]) for c in ("1.1", "1.2", "1.3")] == [
+        D("1"),
+        D("0.5"),
+        D("1"),
+    ]
+    expect(page.locator(f'tr[data-org="{zone.a1.pk}"] td.to-date')).to_have_text("4.0")
+
+    paste(cell(page, zone.b1, items["1.1"]), "1\tx\t1")
+    expect(page.locator("#grid-errors")).to_contain_text(
+        "乙一支部 · 1.2 发展党员 · 3月：“x”不是有效的分值"
+    )
+    expect(page.locator("#fb-status")).to_contain_text("未保存")
+    assert value_of(zone.b1, items["1.1"]) is None  # the whole block waits for the bad cell
+    screenshot("grid-paste-error")
+
+
+def test_a_second_save_of_the_same_cell_is_refused_showing_the_current_value(
+    zone, items, browser, live_server, sign_in
+):
+    mine = sign_in(zone.staff)
+    mine.goto("/points/2025/3/")
+    other_context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    theirs = other_context.new_page()
+    theirs.goto("/accounts/login/")
+    theirs.get_by_label("用户名").fill(zone.admin.username)
+    theirs.get_by_label("密码").fill(PASSWORD)
+    theirs.get_by_role("button", name="登录").click()
+    theirs.goto("/points/2025/3/")
+
+    cell(theirs, zone.a1, items["2.1"]).fill("2")
+    cell(theirs, zone.a1, items["2.1"]).press("Enter")
+    expect(theirs.locator("#fb-status")).to_have_text("已保存")
+
+    target = cell(mine, zone.a1, items["2.1"])
+    target.fill("1")
+    target.press("Enter")
+    expect(mine.locator("#grid-errors")).to_contain_text("已被测admin修改为 2.0，您的输入未保存")
+    expect(target).to_have_value("2.0")
+    assert value_of(zone.a1, items["2.1"]) == D("2")
+
+    target.fill("1")
+    target.press("Enter")  # now deliberately, against the value they have seen
+    expect(mine.locator("#fb-status")).to_have_text("已保存")
+    assert value_of(zone.a1, items["2.1"]) == D("1")
+    other_context.close()
+
+
+def test_a_note_is_saved_from_the_formula_bar(zone, items, sign_in):
+    page = sign_in(zone.staff)
+    page.goto(f"/sheet/{zone.a1.pk}/2025/")
+    target = cell(page, zone.a1, items["6.1"], month=2)
+    target.click()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#fb-status")).to_have_text("已保存")
+    target.click()
+    page.locator("#fb-note").fill("报送信息 2 篇")
+    page.locator("#fb-note").press("Enter")
+    expect(page.locator("#fb-status")).to_have_text("已保存")
+    entry = PointEntry.objects.get(organization=zone.a1, item=items["6.1"], month=2)
+    assert (entry.points, entry.note) == (D("1"), "报送信息 2 篇")
+    expect(page.locator(f'tr:has(th:text-is("2月")) td[data-group-sum="publicity"]')).to_have_text(
+        "1.0"
+    )

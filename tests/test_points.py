@@ -1,0 +1,235 @@
+import contextlib
+from decimal import Decimal as D
+
+import pytest
+from django.db.models import Count, Q, Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring.models import MonthTotal, PointEntry
+from scoring.queries import with_previous_points
+from scoring.services import (
+    Cell,
+    PointsRejected,
+    close_month,
+    create_rule_set,
+    record_points,
+    reopen_month,
+)
+
+
+def save(zone, *cells, user=None, reason="测试"):
+    return record_points(year=2025, cells=list(cells), user=user or zone.staff, reason=reason)
+
+
+def cell(org, item, month, value, version=None, note=None):
+    return Cell(org.pk, item.pk, month, None if value is None else D(value), version, note)
+
+
+def messages(excinfo):
+    return [e.message for e in excinfo.value.errors]
+
+
+def test_the_default_catalogue_has_7_majors_17_sub_items_and_25_routine_points(rule_set):
+    routine = rule_set.items.filter(kind="routine")
+    assert rule_set.majors.exclude(code__in=["F", "D"]).count() == 7
+    assert routine.count() == 17
+    assert routine.aggregate(total=Sum("quarterly_cap"))["total"] == 25
+    assert list(rule_set.items.filter(veto=True).values_list("code", flat=True)) == ["D2"]
+
+
+def test_copying_last_year_keeps_items_and_thresholds(zone, rule_set):
+    rule_set.warning_threshold = 26
+    rule_set.save()
+    copy = create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
+    assert copy.warning_threshold == 26
+    assert list(copy.items.values_list("code", "quarterly_cap")) == list(
+        rule_set.items.values_list("code", "quarterly_cap")
+    )
+
+
+def test_it_saves_points_and_keeps_the_month_total(zone, items):
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.5"), cell(zone.a1, items["D1"], 3, "-1"))
+    total = MonthTotal.objects.get(organization=zone.a1, year=2025, month=3)
+    assert (total.routine, total.deduction, total.total, total.entries) == (
+        D("1.5"),
+        D("-1"),
+        D("0.5"),
+        2,
+    )
+
+
+def test_it_refuses_the_whole_batch_naming_every_bad_cell(zone, items):
+    with pytest.raises(PointsRejected) as excinfo:
+        save(
+            zone,
+            cell(zone.a1, items["1.1"], 3, "1.5"),
+            cell(zone.a1, items["1.2"], 3, "2.0"),
+            cell(zone.a2, items["2.1"], 3, "0.3"),
+        )
+    assert messages(excinfo) == [
+        "甲一支部 · 1.2 发展党员 · 3月：超过季度上限 1.0 分（本季度其他月份已记 0.0 分，本月最多 1.0 分）",
+        "甲二支部 · 2.1 “三会一课” · 3月：分值须为 0.5 的整数倍",
+    ]
+    assert not PointEntry.objects.exists()
+    assert not MonthTotal.objects.exists()
+
+
+def test_the_three_months_of_a_quarter_share_the_cap(zone, items):
+    save(zone, cell(zone.a1, items["2.1"], 1, "1.0"), cell(zone.a1, items["2.1"], 2, "1.0"))
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, cell(zone.a1, items["2.1"], 3, "1.5"))
+    assert "本季度其他月份已记 2.0 分，本月最多 1.0 分" in messages(excinfo)[0]
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.0"))
+    save(zone, cell(zone.a1, items["2.1"], 4, "3.0"))  # a new quarter starts afresh
+
+
+def test_a_batch_counts_its_own_cells_against_the_cap(zone, items):
+    with pytest.raises(PointsRejected):
+        save(zone, cell(zone.a1, items["1.1"], 1, "1.0"), cell(zone.a1, items["1.1"], 2, "1.0"))
+    save(zone, cell(zone.a1, items["1.1"], 1, "1.0"), cell(zone.a1, items["1.1"], 2, "0.5"))
+
+
+def test_lowering_one_month_makes_room_in_another_within_a_batch(zone, items):
+    save(zone, cell(zone.a1, items["1.1"], 1, "1.5"))
+    save(zone, cell(zone.a1, items["1.1"], 1, "0.5"), cell(zone.a1, items["1.1"], 2, "1.0"))
+    assert MonthTotal.objects.filter(organization=zone.a1).aggregate(t=Sum("total"))["t"] == D(
+        "1.5"
+    )
+
+
+@pytest.mark.parametrize(("value", "message"), [("1", "扣分项只能填 0 或负数"), ("-3", "扣分上限")])
+def test_deductions_are_negative_and_capped(zone, items, value, message):
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, cell(zone.a1, items["D1"], 3, value))
+    assert message in messages(excinfo)[0]
+
+
+def test_a_veto_deduction_is_counted_in_the_month_total(zone, items):
+    save(zone, cell(zone.a1, items["D2"], 5, "-10"))
+    assert MonthTotal.objects.get(organization=zone.a1, month=5).vetoes == 1
+
+
+def test_a_second_save_of_the_same_cell_from_an_old_version_is_refused(zone, items):
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.0", version=0), user=zone.staff)
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, cell(zone.a1, items["2.1"], 3, "2.0", version=0), user=zone.admin)
+    error = excinfo.value.errors[0]
+    assert "已被测staff修改为 1.0" in error.message
+    assert error.current.points == D("1.0") and error.current.version == 1
+    save(zone, cell(zone.a1, items["2.1"], 3, "2.0", version=1), user=zone.admin)
+    assert PointEntry.objects.get().points == D("2.0")
+
+
+def test_clearing_a_cell_keeps_its_row_and_history(zone, items):
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.0", version=0))
+    save(zone, cell(zone.a1, items["2.1"], 3, None, version=1))
+    entry = PointEntry.objects.get()
+    assert (entry.points, entry.version) == (None, 2)
+    assert MonthTotal.objects.get(organization=zone.a1, month=3).total == 0
+    with pytest.raises(PointsRejected):
+        save(zone, cell(zone.a1, items["2.1"], 3, "1.0", version=0))
+
+
+def test_a_closed_month_changes_only_after_a_reopen_with_a_reason(zone, items):
+    close_month(year=2025, month=3, user=zone.staff)
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, cell(zone.a1, items["2.1"], 3, "1.0"))
+    assert "2025年3月已关账，如需修改请先重新开放" in messages(excinfo)[0]
+    with pytest.raises(ValueError, match="必须填写原因"):
+        reopen_month(year=2025, month=3, user=zone.staff, reason="  ")
+    reopen_month(year=2025, month=3, user=zone.staff, reason="补录甲一支部三月材料")
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.0"), reason="表格录入")
+    record = PointEntry.history.get()
+    assert record.history_change_reason == "表格录入（重新开放后修改：补录甲一支部三月材料）"
+
+
+def test_every_change_keeps_who_when_old_new_and_reason(zone, items):
+    save(zone, cell(zone.a1, items["2.1"], 3, "1.0"), user=zone.staff, reason="表格录入")
+    save(zone, cell(zone.a1, items["2.1"], 3, "2.5"), user=zone.admin, reason="Excel导入")
+    rows = with_previous_points(PointEntry.history.filter(organization=zone.a1)).order_by(
+        "history_date", "history_id"
+    )
+    assert [(r.history_user, r.old_points, r.points, r.history_change_reason) for r in rows] == [
+        (zone.staff, None, D("1.0"), "表格录入"),
+        (zone.admin, D("1.0"), D("2.5"), "Excel导入"),
+    ]
+    assert all(r.history_date for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("month", "org", "message"),
+    [
+        (13, "a1", "月份 13 无效"),
+        (3, "root", "不是在用的计分党组织"),
+    ],
+)
+def test_it_refuses_cells_that_cannot_exist(zone, items, month, org, message):
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, cell(getattr(zone, org), items["2.1"], month, "1.0"))
+    assert message in messages(excinfo)[0]
+
+
+def test_it_refuses_a_year_without_rule_set_and_the_future(zone, items):
+    with pytest.raises(PointsRejected) as excinfo:
+        record_points(
+            year=2099, cells=[cell(zone.a1, items["2.1"], 1, "1")], user=zone.staff, reason=""
+        )
+    assert "2099 年度尚未建立评分细则" in messages(excinfo)[0]
+
+
+def test_it_refuses_an_inactive_organization(zone, items):
+    zone.a2.is_active = False
+    zone.a2.save()
+    with pytest.raises(PointsRejected):
+        save(zone, cell(zone.a2, items["2.1"], 3, "1.0"))
+
+
+def raw_month_sums():
+    recorded = Q(points__isnull=False)
+    return {
+        (r["organization_id"], r["year"], r["month"]): (r["total"], r["n"])
+        for r in PointEntry.objects.values("organization_id", "year", "month").annotate(
+            total=Sum("points", filter=recorded, default=0), n=Count("pk", filter=recorded)
+        )
+    }
+
+
+def kept_month_totals():
+    return {
+        (t.organization_id, t.year, t.month): (t.total, t.entries)
+        for t in MonthTotal.objects.all()
+        if t.entries or t.total
+    }
+
+
+writes = st.lists(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a1", "a2", "b1"]),
+            st.sampled_from(["1.1", "2.1", "F1", "D1", "D2"]),
+            st.integers(1, 6),
+            st.one_of(st.none(), st.integers(-6, 6).map(lambda n: D(n) / 2)),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=writes)
+def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
+    for batch in batches:
+        cells = {}
+        for org, code, month, value in batch:
+            cells[(org, code, month)] = cell(getattr(zone, org), items[code], month, value)
+        with contextlib.suppress(PointsRejected):
+            save(zone, *cells.values())
+        kept = kept_month_totals()
+        raw = {k: v for k, v in raw_month_sums().items() if v[1]}
+        assert kept == raw

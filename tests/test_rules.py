@@ -1,0 +1,162 @@
+"""The scoring rules, as tables of cases; no database."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from scoring import rules
+from scoring.rules import DEDUCTION, FEATURED, ROUTINE, PointsError
+
+T = rules.Thresholds(warning=D(25), orange=D(20), red=D(15), first_grade=D(90), second_grade=D(80))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.5", D("1.5")),
+        (" 2 ", D("2")),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ("１．５", D("1.5")),  # full-width digits from a Chinese IME
+        ("－２", D("-2")),
+        ("−1", D("-1")),  # U+2212 minus sign pasted from documents
+        ("3分", D("3")),
+        ("０", D("0")),
+        (2, D("2")),
+        (1.5, D("1.5")),
+    ],
+)
+def test_it_reads_what_the_user_typed(text, expected):
+    assert rules.parse_points(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1,5", "一点五", "1.5.1", "nan", "inf", "--1", "1/2"])
+def test_it_refuses_what_is_not_a_number(text):
+    with pytest.raises(PointsError, match="不是有效的分值"):
+        rules.parse_points(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "cap", "used", "problem"),
+    [
+        ("1.5", ROUTINE, "1.5", "0", None),
+        ("0", ROUTINE, "1.5", "1.5", None),
+        ("1.0", ROUTINE, "3.0", "2.0", None),
+        ("0.3", ROUTINE, "3.0", "0", "分值须为 0.5 的整数倍"),
+        (
+            "2.0",
+            ROUTINE,
+            "1.5",
+            "0",
+            "超过季度上限 1.5 分（本季度其他月份已记 0.0 分，本月最多 1.5 分）",
+        ),
+        (
+            "1.0",
+            ROUTINE,
+            "3.0",
+            "2.5",
+            "超过季度上限 3.0 分（本季度其他月份已记 2.5 分，本月最多 0.5 分）",
+        ),
+        ("-0.5", ROUTINE, "1.5", "0", "只能填 0 或正数；扣分请记在扣分项"),
+        ("2.0", FEATURED, "2.0", "0", None),
+        ("0.5", FEATURED, "2.0", "2.0", "超过季度上限 2.0 分"),
+        ("-1", DEDUCTION, "2.0", "0", None),
+        ("-2", DEDUCTION, "2.0", "0", None),
+        ("0", DEDUCTION, "2.0", "-2", None),
+        ("1", DEDUCTION, "2.0", "0", "扣分项只能填 0 或负数"),
+        (
+            "-1",
+            DEDUCTION,
+            "2.0",
+            "-1.5",
+            "超过季度扣分上限 2.0 分（本季度其他月份已扣 1.5 分，本月最多扣 0.5 分）",
+        ),
+        ("-10", DEDUCTION, "10.0", "0", None),
+        ("-0.25", DEDUCTION, "10.0", "0", "分值须为 0.5 的整数倍"),
+    ],
+)
+def test_it_checks_points_against_the_item(value, kind, cap, used, problem):
+    result = rules.points_problem(D(value), kind=kind, cap=D(cap), step=D("0.5"), used=D(used))
+    if problem is None:
+        assert result is None
+    else:
+        assert result is not None and result.startswith(problem)
+
+
+def test_the_step_comes_from_the_rule_set():
+    assert rules.points_problem(D("0.5"), kind=ROUTINE, cap=D(3), step=D(1), used=D(0))
+    assert rules.points_problem(D("0.2"), kind=ROUTINE, cap=D(3), step=D("0.1"), used=D(0)) is None
+
+
+@pytest.mark.parametrize(
+    ("month", "quarter"), [(1, 1), (3, 1), (4, 2), (6, 2), (7, 3), (9, 3), (10, 4), (12, 4)]
+)
+def test_months_fall_in_quarters(month, quarter):
+    assert rules.quarter_of(month) == quarter
+    assert month in rules.months_of(quarter)
+
+
+@pytest.mark.parametrize(
+    ("year", "quarter", "expected"),
+    [
+        (2026, 3, [(2026, 2), (2026, 1)]),
+        (2026, 2, [(2026, 1), (2025, 4)]),
+        (2026, 1, [(2025, 4), (2025, 3)]),
+    ],
+)
+def test_previous_quarters_cross_the_year_end(year, quarter, expected):
+    assert rules.previous_quarters(year, quarter, 2) == expected
+
+
+@pytest.mark.parametrize(
+    ("total", "prev", "prev2", "level"),
+    [
+        ("25", False, False, rules.NOT_WARNED),  # exactly the line is not warned
+        ("30", True, True, rules.NOT_WARNED),  # a good quarter clears past warnings
+        ("24.5", False, False, rules.YELLOW),
+        ("20", False, False, rules.YELLOW),
+        ("19.5", False, False, rules.ORANGE),  # orange by the total
+        ("24", True, False, rules.ORANGE),  # orange because the previous quarter was warned
+        ("24", False, True, rules.YELLOW),  # one warned quarter two back is not enough
+        ("15", False, False, rules.ORANGE),
+        ("14.5", False, False, rules.RED),  # red by the total
+        ("24", True, True, rules.RED),  # red after two warned quarters in a row
+        ("0", False, False, rules.RED),  # a quarter with no entries at all
+        ("-5", False, False, rules.RED),
+    ],
+)
+def test_it_gives_each_warning_level_by_both_routes(total, prev, prev2, level):
+    got = rules.warning_level(D(total), T, previous_warned=prev, before_previous_warned=prev2)
+    assert got == level
+
+
+def test_a_year_without_a_rule_set_is_never_warned():
+    assert rules.is_warned(D(0), None) is False
+    assert rules.is_warned(D("24.5"), T) is True
+
+
+def test_thresholds_come_from_the_rule_set():
+    strict = rules.Thresholds(
+        warning=D(28), orange=D(24), red=D(18), first_grade=D(95), second_grade=D(85)
+    )
+    assert rules.warning_level(D(26), strict, previous_warned=False, before_previous_warned=False)
+    assert rules.annual_grade(D(92), strict, vetoed=False) == rules.SECOND
+
+
+@pytest.mark.parametrize(
+    ("total", "vetoed", "grade", "tier"),
+    [
+        ("100", False, rules.FIRST, "A"),
+        ("90", False, rules.FIRST, "A"),
+        ("89.5", False, rules.SECOND, "B"),
+        ("80", False, rules.SECOND, "B"),
+        ("79.5", False, rules.THIRD, "C"),
+        ("0", False, rules.THIRD, "C"),
+        ("105", True, rules.THIRD, "C"),  # 一票否决
+    ],
+)
+def test_it_grades_the_year_and_proposes_the_tier(total, vetoed, grade, tier):
+    got = rules.annual_grade(D(total), T, vetoed=vetoed)
+    assert got == grade
+    assert rules.proposed_tier(got) == tier
