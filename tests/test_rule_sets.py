@@ -1,17 +1,13 @@
 from django.urls import reverse
 
 from scoring.models import Item, RuleSet
-from scoring.services import Cell, record_points
+from scoring.services import RULE_SET_FIELDS, Cell, record_points
 
 
 def edit_data(rule_set, **changes):
     """The edit form as the page would post it, with `changes` applied."""
     data = {"name": rule_set.name, "reason": changes.pop("reason", "")}
-    for name in (
-        "point_step warning_threshold orange_threshold red_threshold first_grade_min "
-        "second_grade_min close_day yellow_days orange_days red_days coefficient_first "
-        "coefficient_second coefficient_third subsidy_first subsidy_second subsidy_third"
-    ).split():
+    for name in RULE_SET_FIELDS:
         data[name] = str(getattr(rule_set, name))
     items = list(rule_set.items.all())
     data.update({"items-TOTAL_FORMS": len(items), "items-INITIAL_FORMS": len(items)})
