@@ -8,7 +8,7 @@ from decimal import Decimal
 from orgs.models import Organization, User
 
 from . import rules
-from .models import MonthTotal, RuleSet
+from .models import QuarterTotal, RuleSet
 from .services import Cell, close_month, create_rule_set, record_points
 
 HALF = Decimal("0.5")
@@ -129,7 +129,7 @@ def plan_points(*, seed, organizations, years, upto):
 
 def fill_points(*, seed, years, upto, user):
     """Record the planned points month by month, closing every month before the last one."""
-    if MonthTotal.objects.filter(year__in=years).exists():
+    if QuarterTotal.objects.filter(year__in=years).exists():
         return 0
     organizations = list(Organization.objects.scored().order_by("path"))
     recorded = 0

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organization
 
 from . import rules
-from .queries import MonthTotalQuerySet, PointEntryQuerySet
+from .queries import PointEntryQuerySet, QuarterTotalQuerySet
 
 POINTS = {"max_digits": 6, "decimal_places": 1}
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -229,13 +229,14 @@ class PointEntry(models.Model):
         return f"{self.organization_id} {self.year}-{self.month} {self.item_id}: {self.points}"
 
 
-class MonthTotal(models.Model):
-    """Per organization and month, the sums of its entries, kept current in the same
-    transaction as every write to PointEntry so that quarters and years never scan raw rows."""
+class QuarterTotal(models.Model):
+    """Per organization and quarter, the sums of its entries, kept current in the same
+    transaction as every write to PointEntry: warnings and grading read four rows per
+    organization and year instead of every entry."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
     routine = models.DecimalField(default=0, **POINTS)
     bonus = models.DecimalField(default=0, **POINTS)
     deduction = models.DecimalField(default=0, **POINTS)
@@ -243,18 +244,18 @@ class MonthTotal(models.Model):
     vetoes = models.PositiveSmallIntegerField(default=0)
     entries = models.PositiveSmallIntegerField(default=0)
 
-    objects = MonthTotalQuerySet.as_manager()
+    objects = QuarterTotalQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "month", "organization"], name="month_total_one_per_month"
+                fields=["year", "quarter", "organization"], name="quarter_total_one_per_quarter"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "year"], name="month_total_org_year")]
+        indexes = [models.Index(fields=["organization", "year"], name="quarter_total_org_year")]
 
     def __str__(self):
-        return f"{self.organization_id} {self.year}-{self.month}: {self.total}"
+        return f"{self.organization_id} {self.year}Q{self.quarter}: {self.total}"
 
 
 class Period(models.Model):

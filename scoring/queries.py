@@ -26,14 +26,16 @@ class PointEntryQuerySet(models.QuerySet):
             .values_list("organization_id", "item_id", "month", "points")
         )
 
-    def month_sums(self, org_ids, year, months):
-        """The MonthTotal figures recomputed from the raw rows, one row per (organization,
-        month) that has entries among `org_ids` × `months` of `year`."""
+    def quarter_sums(self, org_ids, year, quarters):
+        """The QuarterTotal figures recomputed from the raw rows, one row per (organization,
+        quarter) that has entries among `org_ids` × `quarters` of `year`."""
+        months = [m for q in quarters for m in rules.months_of(q)]
         recorded = Q(points__isnull=False)
         return (
             self.filter(organization_id__in=org_ids, year=year, month__in=months)
             .order_by()
-            .values("organization_id", "month")
+            .annotate(quarter=QUARTER)
+            .values("organization_id", "quarter")
             .annotate(
                 routine=Sum("points", filter=recorded & Q(item__kind=rules.ROUTINE), default=0),
                 bonus=Sum("points", filter=recorded & Q(item__kind=rules.FEATURED), default=0),
@@ -43,6 +45,17 @@ class PointEntryQuerySet(models.QuerySet):
                 entries=Count("pk", filter=recorded),
             )
         )
+
+    def month_totals(self, org_ids, year, months):
+        """{(organization_id, month): total} for the grid and the record sheet."""
+        rows = (
+            self.recorded()
+            .filter(organization_id__in=org_ids, year=year, month__in=months)
+            .order_by()
+            .values_list("organization_id", "month")
+            .annotate(total=Sum("points"))
+        )
+        return {(org, month): total for org, month, total in rows}
 
     def peak_quarter(self, deduction):
         """The largest quarterly sum (by magnitude) any organization reached in these rows."""
@@ -68,31 +81,10 @@ class PointEntryQuerySet(models.QuerySet):
         )
 
 
-class MonthTotalQuerySet(models.QuerySet):
-    def in_quarter(self, year, quarter, upto_month=12):
-        return self.filter(
-            year=year, month__in=[m for m in rules.months_of(quarter) if m <= upto_month]
-        )
-
-    def quarter_totals(self, year, quarter, upto_month=12):
-        """{organization_id: quarter total} for the organizations that have entries."""
-        rows = (
-            self.in_quarter(year, quarter, upto_month)
-            .order_by()
-            .values_list("organization_id")
-            .annotate(total=Sum("total"))
-        )
-        return dict(rows)
-
-    def by_quarter(self):
+class QuarterTotalQuerySet(models.QuerySet):
+    def totals_by_quarter(self):
         """{quarter: total} over this queryset (one organization and year)."""
-        rows = (
-            self.order_by()
-            .annotate(quarter=QUARTER)
-            .values_list("quarter")
-            .annotate(total=Sum("total"))
-        )
-        return dict(rows)
+        return dict(self.order_by().values_list("quarter").annotate(total=Sum("total")))
 
 
 def with_previous_points(history):

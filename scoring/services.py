@@ -10,7 +10,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from orgs.models import Organization
 
 from . import catalogue, rules
-from .models import Item, MajorItem, MonthTotal, Period, PointEntry, RuleSet
+from .models import Item, MajorItem, Period, PointEntry, QuarterTotal, RuleSet
 
 RULE_SET_FIELDS = [
     "point_step",
@@ -306,8 +306,8 @@ def _record_points(*, year, cells, user, reason):
             batch_size=500,
             **history,
         )
-    touched = {(e.organization_id, e.month) for e in (*to_create, *to_update)}
-    refresh_month_totals(year=year, pairs=touched)
+    touched = {(e.organization_id, rules.quarter_of(e.month)) for e in (*to_create, *to_update)}
+    refresh_quarter_totals(year=year, pairs=touched)
     result = SaveResult(created=len(to_create), updated=len(to_update))
     result.entries = {**existing, **{(e.organization_id, e.item_id, e.month): e for e in to_create}}
     return result
@@ -319,25 +319,25 @@ def _explain(entry, reopened, reason):
         entry._change_reason = f"{reason}（重新开放后修改：{reopened[entry.month]}）"
 
 
-def refresh_month_totals(*, year, pairs):
-    """Recompute MonthTotal for the (organization, month) pairs of `year` from the raw rows.
-    Call inside the transaction that changed those rows."""
+def refresh_quarter_totals(*, year, pairs):
+    """Recompute QuarterTotal for the (organization, quarter) pairs of `year` from the raw
+    rows. Call inside the transaction that changed those rows."""
     if not pairs:
         return
     org_ids = {org for org, _ in pairs}
-    months = {month for _, month in pairs}
+    quarters = {quarter for _, quarter in pairs}
     sums = {
-        (row["organization_id"], row["month"]): row
-        for row in PointEntry.objects.month_sums(org_ids, year, months)
+        (row["organization_id"], row["quarter"]): row
+        for row in PointEntry.objects.quarter_sums(org_ids, year, quarters)
     }
     rows = []
-    for org_id, month in pairs:
-        row = sums.get((org_id, month), {})
+    for org_id, quarter in pairs:
+        row = sums.get((org_id, quarter), {})
         rows.append(
-            MonthTotal(
+            QuarterTotal(
                 organization_id=org_id,
                 year=year,
-                month=month,
+                quarter=quarter,
                 routine=row.get("routine", 0),
                 bonus=row.get("bonus", 0),
                 deduction=row.get("deduction", 0),
@@ -346,11 +346,11 @@ def refresh_month_totals(*, year, pairs):
                 entries=row.get("entries", 0),
             )
         )
-    MonthTotal.objects.bulk_create(
+    QuarterTotal.objects.bulk_create(
         rows,
         batch_size=500,
         update_conflicts=True,
-        unique_fields=["year", "month", "organization"],
+        unique_fields=["year", "quarter", "organization"],
         update_fields=["routine", "bonus", "deduction", "total", "vetoes", "entries"],
     )
 

@@ -5,13 +5,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Sum
 
 from orgs import demo as org_demo
 from orgs.models import CoveredUnit, Organization, Role, Sector, User
 from scoring import demo, rules
-from scoring.models import MonthTotal, Period, PointEntry, RuleSet
-from scoring.queries import QUARTER
+from scoring.models import Period, PointEntry, QuarterTotal, RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +42,14 @@ def test_it_creates_an_account_for_every_role_and_prints_the_logins(demo_zone):
 
 def test_it_records_two_years_and_closes_all_but_the_last_month():
     last, this = sorted(RuleSet.objects.values_list("year", flat=True))
-    months = set(MonthTotal.objects.filter(year=last).values_list("month", flat=True))
+    months = set(PointEntry.objects.filter(year=last).values_list("month", flat=True))
     assert months == set(range(1, 13))
+    assert set(QuarterTotal.objects.filter(year=last).values_list("quarter", flat=True)) == {
+        1,
+        2,
+        3,
+        4,
+    }
     assert not Period.objects.filter(year=last, closed=False).exists()
     assert PointEntry.objects.filter(year=this).exists()
 
@@ -53,11 +57,8 @@ def test_it_records_two_years_and_closes_all_but_the_last_month():
 def test_every_warning_level_and_grade_appears():
     last = RuleSet.objects.order_by("year").first()
     thresholds = last.thresholds
-    rows = (
-        MonthTotal.objects.filter(year=last.year)
-        .annotate(quarter=QUARTER)
-        .values("organization_id", "quarter")
-        .annotate(total=Sum("total"), vetoes=Sum("vetoes"))
+    rows = QuarterTotal.objects.filter(year=last.year).values(
+        "organization_id", "quarter", "total", "vetoes"
     )
     quarters, vetoed = {}, set()
     for row in rows:

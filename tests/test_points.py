@@ -6,8 +6,8 @@ from django.db.models import Count, Q, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.models import MonthTotal, PointEntry
-from scoring.queries import with_previous_points
+from scoring.models import PointEntry, QuarterTotal
+from scoring.queries import QUARTER, with_previous_points
 from scoring.services import (
     Cell,
     PointsRejected,
@@ -50,7 +50,7 @@ def test_copying_last_year_keeps_items_and_thresholds(zone, rule_set):
 
 def test_it_saves_points_and_keeps_the_month_total(zone, items):
     save(zone, cell(zone.a1, items["2.1"], 3, "1.5"), cell(zone.a1, items["D1"], 3, "-1"))
-    total = MonthTotal.objects.get(organization=zone.a1, year=2025, month=3)
+    total = QuarterTotal.objects.get(organization=zone.a1, year=2025, quarter=1)
     assert (total.routine, total.deduction, total.total, total.entries) == (
         D("1.5"),
         D("-1"),
@@ -72,7 +72,7 @@ def test_it_refuses_the_whole_batch_naming_every_bad_cell(zone, items):
         "甲二支部 · 2.1 “三会一课” · 3月：分值须为 0.5 的整数倍",
     ]
     assert not PointEntry.objects.exists()
-    assert not MonthTotal.objects.exists()
+    assert not QuarterTotal.objects.exists()
 
 
 def test_the_three_months_of_a_quarter_share_the_cap(zone, items):
@@ -93,7 +93,7 @@ def test_a_batch_counts_its_own_cells_against_the_cap(zone, items):
 def test_lowering_one_month_makes_room_in_another_within_a_batch(zone, items):
     save(zone, cell(zone.a1, items["1.1"], 1, "1.5"))
     save(zone, cell(zone.a1, items["1.1"], 1, "0.5"), cell(zone.a1, items["1.1"], 2, "1.0"))
-    assert MonthTotal.objects.filter(organization=zone.a1).aggregate(t=Sum("total"))["t"] == D(
+    assert QuarterTotal.objects.filter(organization=zone.a1).aggregate(t=Sum("total"))["t"] == D(
         "1.5"
     )
 
@@ -107,7 +107,7 @@ def test_deductions_are_negative_and_capped(zone, items, value, message):
 
 def test_a_veto_deduction_is_counted_in_the_month_total(zone, items):
     save(zone, cell(zone.a1, items["D2"], 5, "-10"))
-    assert MonthTotal.objects.get(organization=zone.a1, month=5).vetoes == 1
+    assert QuarterTotal.objects.get(organization=zone.a1, quarter=2).vetoes == 1
 
 
 def test_a_second_save_of_the_same_cell_from_an_old_version_is_refused(zone, items):
@@ -126,7 +126,7 @@ def test_clearing_a_cell_keeps_its_row_and_history(zone, items):
     save(zone, cell(zone.a1, items["2.1"], 3, None, version=1))
     entry = PointEntry.objects.get()
     assert (entry.points, entry.version) == (None, 2)
-    assert MonthTotal.objects.get(organization=zone.a1, month=3).total == 0
+    assert QuarterTotal.objects.get(organization=zone.a1, quarter=1).total == 0
     with pytest.raises(PointsRejected):
         save(zone, cell(zone.a1, items["2.1"], 3, "1.0", version=0))
 
@@ -185,21 +185,35 @@ def test_it_refuses_an_inactive_organization(zone, items):
         save(zone, cell(zone.a2, items["2.1"], 3, "1.0"))
 
 
-def raw_month_sums():
+def raw_quarter_sums():
     recorded = Q(points__isnull=False)
-    return {
-        (r["organization_id"], r["year"], r["month"]): (r["total"], r["n"])
-        for r in PointEntry.objects.values("organization_id", "year", "month").annotate(
-            total=Sum("points", filter=recorded, default=0), n=Count("pk", filter=recorded)
+    rows = (
+        PointEntry.objects.annotate(quarter=QUARTER)
+        .values("organization_id", "year", "quarter")
+        .annotate(
+            total=Sum("points", filter=recorded, default=0),
+            bonus=Sum("points", filter=recorded & Q(item__kind="featured"), default=0),
+            n=Count("pk", filter=recorded),
+            vetoes=Count("pk", filter=recorded & Q(item__veto=True, points__lt=0)),
         )
+    )
+    return {
+        (r["organization_id"], r["year"], r["quarter"]): (
+            r["total"],
+            r["bonus"],
+            r["n"],
+            r["vetoes"],
+        )
+        for r in rows
+        if r["n"]
     }
 
 
-def kept_month_totals():
+def kept_quarter_totals():
     return {
-        (t.organization_id, t.year, t.month): (t.total, t.entries)
-        for t in MonthTotal.objects.all()
-        if t.entries or t.total
+        (t.organization_id, t.year, t.quarter): (t.total, t.bonus, t.entries, t.vetoes)
+        for t in QuarterTotal.objects.all()
+        if t.entries
     }
 
 
@@ -230,6 +244,4 @@ def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
             cells[(org, code, month)] = cell(getattr(zone, org), items[code], month, value)
         with contextlib.suppress(PointsRejected):
             save(zone, *cells.values())
-        kept = kept_month_totals()
-        raw = {k: v for k, v in raw_month_sums().items() if v[1]}
-        assert kept == raw
+        assert kept_quarter_totals() == raw_quarter_sums()

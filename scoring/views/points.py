@@ -16,7 +16,7 @@ from orgs.models import Organization
 
 from .. import rules
 from ..forms import ReopenForm
-from ..models import Column, ItemKind, MonthTotal, Period, PointEntry, RuleSet
+from ..models import Column, ItemKind, Period, PointEntry, QuarterTotal, RuleSet
 from ..queries import with_previous_points
 from ..services import Cell, PointsRejected, close_month, record_points, reopen_month
 
@@ -101,10 +101,7 @@ def grid(request, year, month):
     ):
         if entry_month != month:
             used[(org_id, item_id)] = used.get((org_id, item_id), 0) + points
-    totals = dict(
-        ((t.organization_id, t.month), t.total)
-        for t in MonthTotal.objects.in_quarter(year, quarter).filter(organization_id__in=org_ids)
-    )
+    totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()
     rows = []
@@ -221,10 +218,10 @@ def _totals_json(org_ids, year, months):
     column sums of the touched months."""
     quarter_months = {m for month in months for m in rules.months_of(rules.quarter_of(month))}
     totals = {str(org): {m: "0.0" for m in quarter_months} for org in org_ids}
-    for t in MonthTotal.objects.filter(
-        organization_id__in=org_ids, year=year, month__in=quarter_months
-    ):
-        totals[str(t.organization_id)][t.month] = fmt(t.total)
+    for (org, month), total in PointEntry.objects.month_totals(
+        org_ids, year, quarter_months
+    ).items():
+        totals[str(org)][month] = fmt(total)
     return totals
 
 
@@ -251,8 +248,13 @@ def record_sheet(request, pk, year):
     for row in PointEntry.objects.column_sums(org, year):
         key = row["item__major__column"] or row["item__kind"]
         column_sums[(row["month"], key)] = row["points"]
-    totals = {t.month: t for t in MonthTotal.objects.filter(organization=org, year=year)}
-    quarter_totals = MonthTotal.objects.filter(organization=org, year=year).by_quarter()
+    totals = {
+        month: total
+        for (_, month), total in PointEntry.objects.month_totals(
+            [org.pk], year, range(1, 13)
+        ).items()
+    }
+    quarter_totals = QuarterTotal.objects.filter(organization=org, year=year).totals_by_quarter()
     periods = dict(Period.objects.filter(year=year).values_list("month", "closed"))
     today = timezone.localdate()
     editable_user = request.user.is_office
@@ -261,13 +263,12 @@ def record_sheet(request, pk, year):
         months = []
         for month in rules.months_of(quarter):
             future = (year, month) > (today.year, today.month)
-            total = totals.get(month)
             months.append(
                 {
                     "month": month,
                     "cells": [cell_view(entries.get((month, item.pk))) for item, _ in items],
                     "columns": [(c.value, column_sums.get((month, c.value))) for c, _ in groups],
-                    "total": total.total if total else None,
+                    "total": totals.get(month),
                     "notes": [
                         (item, entries[(month, item.pk)].note)
                         for item, _ in items
@@ -304,7 +305,7 @@ def record_sheet(request, pk, year):
             "items": items,
             "quarters": quarters,
             "quarter_colspan": len(items) + len(groups),
-            "month_totals": json.dumps({m: fmt(t.total) for m, t in totals.items()}),
+            "month_totals": json.dumps({m: fmt(t) for m, t in totals.items()}),
             "year_total": sum(quarter_totals.values(), 0),
             "history": history_page,
             "editable": editable_user,
