@@ -440,10 +440,5 @@ def ensure_accounts():
 
 
 def demo_logins():
-    """(username, description) for the accounts worth trying, secretaries of varied orgs."""
-    rows = [(u, label) for u, label, *_ in DEMO_ACCOUNTS]
-    for code in (f"{ROOT_CODE}-03-001", f"{ROOT_CODE}-02-005", f"{ROOT_CODE}-08-003"):
-        org = Organization.objects.filter(code=code).select_related("secretary").first()
-        if org and org.secretary:
-            rows.append((org.secretary.username, f"支部书记（{org.name}）"))
-    return rows
+    """(username, description) of the office accounts."""
+    return [(u, label) for u, label, *_ in DEMO_ACCOUNTS]

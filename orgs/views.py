@@ -4,7 +4,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from . import access
@@ -22,25 +21,10 @@ PAGE_SIZE = 50
 
 
 @login_required
-def home(request):
-    user = request.user
-    if user.role == Role.SECRETARY:
-        org = access.visible_organizations(user).first()
-        if org is None:
-            return render(request, "orgs/no_organization.html")
-        return redirect(org_home_url(org))
-    return redirect("orgs:list")
-
-
-def org_home_url(org):
-    return reverse("orgs:detail", args=[org.pk])
-
-
-@login_required
 def org_list(request):
     user = request.user
     if user.role == Role.SECRETARY:
-        return home(request)
+        return redirect("home")
     scope = access.visible_organizations(user)
     form = OrganizationFilterForm(request.GET or None, committees=scope.committees())
     year = form.values()["year"]

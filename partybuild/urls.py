@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from orgs import views as org_views
+from . import views
 
 admin.site.site_header = "基层党组织积分制管理 · 系统管理"
 admin.site.site_title = "系统管理"
 admin.site.index_title = "用户与账号"
 
 urlpatterns = [
-    path("", org_views.home, name="home"),
+    path("", views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

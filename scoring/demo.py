@@ -8,17 +8,18 @@ from decimal import Decimal
 from orgs.models import Organization, User
 
 from . import rules
-from .models import QuarterTotal, RuleSet
+from .models import Level, QuarterTotal, RuleSet
 from .services import Cell, close_month, create_rule_set, record_points
+from .standings import quarter_standings
 
 HALF = Decimal("0.5")
 # (share of organizations, chance a quarter falls short, shortfall range in half points)
 PROFILES = [
-    (0.45, 0.05, (1, 2)),
-    (0.25, 0.30, (1, 4)),
-    (0.15, 0.60, (4, 10)),
-    (0.10, 0.85, (10, 18)),
-    (0.05, 1.00, (18, 28)),
+    (0.55, 0.03, (1, 2)),
+    (0.25, 0.20, (1, 4)),
+    (0.12, 0.50, (4, 10)),
+    (0.05, 0.80, (10, 18)),
+    (0.03, 1.00, (18, 28)),
 ]
 NOTES = {
     "2.1": [
@@ -141,6 +142,28 @@ def fill_points(*, seed, years, upto, user):
         if (year, month) < upto:
             close_month(year=year, month=month, user=user)
     return recorded
+
+
+def secretary_logins(*, year, quarter):
+    """(username, description) of secretaries worth logging in as: one organization for each
+    warning level of (year, quarter) and one that was not warned."""
+    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+    by_level = {}
+    for standing in sorted(standings.values(), key=lambda s: s.organization_id):
+        by_level.setdefault(standing.level, standing.organization_id)
+    organizations = Organization.objects.filter(pk__in=by_level.values()).select_related(
+        "secretary"
+    )
+    names = {org.pk: org for org in organizations}
+    rows = []
+    for level in (rules.RED, rules.ORANGE, rules.YELLOW, rules.NOT_WARNED):
+        org = names.get(by_level.get(level))
+        if org and org.secretary:
+            state = Level(level).label if level else "未预警"
+            rows.append(
+                (org.secretary.username, f"支部书记（{org.name}，{year}年Q{quarter} {state}）")
+            )
+    return rows
 
 
 def demo_user():

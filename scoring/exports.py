@@ -8,6 +8,8 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from orgs.models import Organization
 
@@ -122,3 +124,102 @@ def write_points(year, target):
         font = {"font": BOLD} if number == 0 else {}
         ws.append([text(ws, v, **font) for v in row])
     workbook.save(target)
+
+
+def notice_warnings(warnings, year):
+    """The warnings of a notice with what the sheet shows of each organization, red first."""
+    org_ids = warnings.values("organization_id")
+    organizations = {
+        o.pk: o
+        for o in Organization.objects.filter(pk__in=org_ids).with_tier(year).with_committee()
+    }
+    rows = []
+    for w in warnings.select_related("rectification").order_by(
+        "-level", "total", "organization__path"
+    ):
+        org = organizations[w.organization_id]
+        rows.append(
+            {
+                "level": w.level,
+                "level_label": w.get_level_display(),
+                "code": org.code,
+                "name": org.name,
+                "committee": org.committee_name or "",
+                "sector": org.get_sector_display(),
+                "tier": f"{org.tier}类" if org.tier else "",
+                "total": w.total,
+                "previous_total": w.previous_total,
+                "before_previous_total": w.before_previous_total,
+                "note": "" if w.had_entries else "本季度无记录",
+                "deadline": w.rectification.deadline,
+            }
+        )
+    return rows
+
+
+NOTICE_COLUMNS = [
+    ("序号", 6),
+    ("预警等级", 14),
+    ("组织编码", 14),
+    ("组织名称", 36),
+    ("所属党委", 16),
+    ("类型", 12),
+    ("分类", 6),
+    ("本季度得分", 10),
+    ("上季度得分", 10),
+    ("前两季度得分", 12),
+    ("整改期限", 12),
+    ("备注", 14),
+]
+LEVEL_FILLS = {
+    3: PatternFill("solid", fgColor="F8D7DA"),
+    2: PatternFill("solid", fgColor="FFE5CC"),
+    1: PatternFill("solid", fgColor="FFF3CD"),
+}
+
+
+def write_notice(notice, warnings):
+    """The notice as an official-looking sheet: title, number and date, then one row per
+    warned organization grouped by level, printable on A4."""
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(f"{notice.year}年第{notice.quarter}季度预警")
+    for index, (_, width) in enumerate(NOTICE_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.append([text(ws, notice.title, font=TITLE)])
+    ws.append([text(ws, f"{notice.label}    发布日期：{notice.published_on:%Y年%m月%d日}")])
+    ws.append([])
+    ws.append(
+        [text(ws, name, font=BOLD, fill=HEADER_FILL, alignment=WRAP) for name, _ in NOTICE_COLUMNS]
+    )
+    for number, row in enumerate(notice_warnings(warnings, notice.year), start=1):
+        fill = LEVEL_FILLS[row["level"]]
+        ws.append(
+            [
+                number,
+                text(ws, row["level_label"], fill=fill),
+                text(ws, row["code"]),
+                text(ws, row["name"]),
+                text(ws, row["committee"]),
+                text(ws, row["sector"]),
+                text(ws, row["tier"]),
+                one_decimal(ws, row["total"]),
+                one_decimal(ws, row["previous_total"]),
+                one_decimal(ws, row["before_previous_total"]),
+                row["deadline"],
+                text(ws, row["note"]),
+            ]
+        )
+    return to_bytes(workbook)
+
+
+def one_decimal(ws, value):
+    cell = WriteOnlyCell(ws, value)
+    cell.number_format = "0.0"
+    return cell

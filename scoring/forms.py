@@ -1,8 +1,12 @@
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import timezone
 
+from orgs.forms import DateInput
+
+from .attachments import sniff_attachment
 from .imports import MAX_UPLOAD_BYTES
-from .models import Item, ItemKind, RuleSet
+from .models import Item, ItemKind, Level, RuleSet, Status
 from .services import RULE_SET_FIELDS
 
 
@@ -119,3 +123,90 @@ class UploadForm(forms.Form):
                 f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请只保留模板内容后再上传。"
             )
         return file
+
+
+class LevelFilterForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label="预警等级",
+        required=False,
+        coerce=int,
+        choices=[("", "全部等级"), *Level.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def chosen(self):
+        return self.cleaned_data.get("level") if self.is_bound and self.is_valid() else None
+
+
+class PublishForm(forms.Form):
+    number = forms.IntegerField(label="文号（第几号）", min_value=1, max_value=999)
+    published_on = forms.DateField(label="发布日期", widget=DateInput())
+    title = forms.CharField(label="标题", max_length=120)
+    text = forms.CharField(label="正文", widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_published_on(self):
+        day = self.cleaned_data["published_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("发布日期不能晚于今天。")
+        return day
+
+
+class SubmitForm(forms.Form):
+    report = forms.CharField(
+        label="整改措施和成效",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=10000,
+        error_messages={"required": "请填写整改措施和成效。"},
+        help_text="写明查找的问题、采取的措施和取得的成效。",
+    )
+    attachment = forms.FileField(
+        label="附件（可选）",
+        required=False,
+        help_text="PDF、JPG、PNG 或 DOCX，不超过 10 MB。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_attachment(self):
+        file = self.cleaned_data.get("attachment")
+        if not file:
+            return None
+        file.content_type = sniff_attachment(file)
+        return file
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "销号"), ("return", "退回")])
+    comment = forms.CharField(
+        label="审核意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "退回整改必须填写意见。")
+        return cleaned
+
+
+class StatusFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("", "全部状态"), *Status.choices, ("overdue", "逾期未交")],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def apply(self, tasks, today):
+        status = self.cleaned_data.get("status") if self.is_bound and self.is_valid() else ""
+        if status == "overdue":
+            return tasks.overdue(today)
+        return tasks.filter(status=status) if status else tasks

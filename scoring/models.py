@@ -294,3 +294,121 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.filename} → {self.year}年{self.month}月"
+
+
+class Level(models.IntegerChoices):
+    YELLOW = rules.YELLOW, "一级（黄色）"
+    ORANGE = rules.ORANGE, "二级（橙色）"
+    RED = rules.RED, "三级（红色）"
+
+    @property
+    def short(self):
+        return {rules.YELLOW: "黄色", rules.ORANGE: "橙色", rules.RED: "红色"}[self.value]
+
+
+class Notice(models.Model):
+    """预警通报: a quarter's published warnings. Publishing freezes the quarter."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    number = models.PositiveSmallIntegerField("文号")
+    title = models.CharField("标题", max_length=120)
+    text = models.TextField("正文")
+    published_on = models.DateField("发布日期")
+    scored_count = models.PositiveIntegerField("参评组织数", default=0)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField("发布时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "预警通报"
+        verbose_name_plural = "预警通报"
+        ordering = ["-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "quarter"], name="notice_one_per_quarter"),
+            models.UniqueConstraint(fields=["year", "number"], name="notice_number_unique"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return f"〔{self.year}〕第{self.number}号"
+
+
+class Warning(models.Model):
+    """One warned organization in a published notice, frozen as published."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="warnings")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField("预警等级", choices=Level.choices)
+    total = models.DecimalField("季度得分", **POINTS)
+    previous_total = models.DecimalField("上季度得分", null=True, **POINTS)
+    before_previous_total = models.DecimalField("前两季度得分", null=True, **POINTS)
+    had_entries = models.BooleanField("本季度有记录", default=True)
+
+    class Meta:
+        verbose_name = "预警"
+        verbose_name_plural = "预警"
+        ordering = ["-level", "total", "organization__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "organization"], name="warning_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.get_level_display()}"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "待提交"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"
+    ACCEPTED = "accepted", "已销号"
+
+
+class RectificationQuerySet(models.QuerySet):
+    def overdue(self, today):
+        return self.filter(status__in=[Status.OPEN, Status.RETURNED], deadline__lt=today)
+
+    def pending(self):
+        return self.exclude(status=Status.ACCEPTED)
+
+
+def attachment_path(rectification, filename):
+    return f"rectifications/{rectification.warning.notice.year}/{uuid.uuid4().hex}"
+
+
+class Rectification(models.Model):
+    """整改: the task a published warning opens for its organization (以查促改)."""
+
+    warning = models.OneToOneField(Warning, on_delete=models.CASCADE, related_name="rectification")
+    deadline = models.DateField("整改期限")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.OPEN)
+    report = models.TextField("整改措施和成效", blank=True)
+    attachment = models.FileField("附件", upload_to=attachment_path, blank=True, max_length=200)
+    attachment_name = models.CharField("附件名称", max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    comment = models.TextField("审核意见", blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True)
+
+    history = HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True), excluded_fields=["attachment"]
+    )
+    objects = RectificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "整改"
+        verbose_name_plural = "整改"
+        indexes = [models.Index(fields=["status", "deadline"], name="rectification_due")]
+
+    def __str__(self):
+        return f"{self.warning} 整改"
+
+    def is_overdue(self, today):
+        return self.status in (Status.OPEN, Status.RETURNED) and self.deadline < today

@@ -1,5 +1,6 @@
 """The writes that touch many rows. Each is one keyword-only function in one transaction."""
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -10,7 +11,19 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from orgs.models import Organization
 
 from . import catalogue, rules
-from .models import Item, MajorItem, Period, PointEntry, QuarterTotal, RuleSet
+from .models import (
+    Item,
+    MajorItem,
+    Notice,
+    Period,
+    PointEntry,
+    QuarterTotal,
+    Rectification,
+    RuleSet,
+    Status,
+    Warning,
+)
+from .standings import quarter_standings
 
 RULE_SET_FIELDS = [
     "point_step",
@@ -30,6 +43,10 @@ RULE_SET_FIELDS = [
     "subsidy_second",
     "subsidy_third",
 ]
+
+
+class Refused(Exception):
+    """An operation that cannot be done now; the message says why, in Chinese."""
 
 
 def rule_set_name(year):
@@ -139,6 +156,9 @@ def month_is_open_problem(*, rule_set, year, month, today):
         return f"月份 {month} 无效"
     if (year, month) > (today.year, today.month):
         return f"{year}年{month}月尚未到来，不能提前记分"
+    quarter = rules.quarter_of(month)
+    if Notice.objects.filter(year=year, quarter=quarter).exists():
+        return f"{year}年第{quarter}季度预警通报已发布，该季度积分已冻结"
     if Period.objects.filter(year=year, month=month, closed=True).exists():
         return f"{year}年{month}月已关账，如需修改请先重新开放"
     return None
@@ -398,7 +418,10 @@ def close_month(*, year, month, user):
 def reopen_month(*, year, month, user, reason):
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("重新开放必须填写原因")
+        raise Refused("重新开放必须填写原因")
+    quarter = rules.quarter_of(month)
+    if Notice.objects.filter(year=year, quarter=quarter).exists():
+        raise Refused(f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放")
     period = _period(year, month)
     period.closed, period.changed_by, period.changed_at = False, user, timezone.now()
     period.reason = reason
@@ -406,3 +429,139 @@ def reopen_month(*, year, month, user, reason):
     period._change_reason = f"重新开放：{reason}"
     period.save()
     return period
+
+
+def quarter_end(year, quarter):
+    last_month = quarter * 3
+    first_of_next = (
+        datetime.date(year + 1, 1, 1)
+        if last_month == 12
+        else datetime.date(year, last_month + 1, 1)
+    )
+    return first_of_next - datetime.timedelta(days=1)
+
+
+def next_notice_number(year):
+    latest = Notice.objects.filter(year=year).order_by("-number").first()
+    return latest.number + 1 if latest else 1
+
+
+def publish_notice(*, year, quarter, number, published_on, title, text, user):
+    """Publish a quarter's warnings: close its months, freeze every warned organization as a
+    Warning and open a rectification task for each, with the rule set's deadline."""
+    try:
+        return _publish_notice(
+            year=year,
+            quarter=quarter,
+            number=number,
+            published_on=published_on,
+            title=title,
+            text=text,
+            user=user,
+        )
+    except IntegrityError:
+        raise Refused(
+            f"{year}年第{quarter}季度的通报或文号 〔{year}〕第{number}号 已被使用"
+        ) from None
+
+
+@transaction.atomic
+def _publish_notice(*, year, quarter, number, published_on, title, text, user):
+    rule_set = RuleSet.objects.filter(year=year).first()
+    if rule_set is None:
+        raise Refused(f"{year} 年度尚未建立评分细则")
+    if not 1 <= quarter <= 4:
+        raise Refused(f"季度 {quarter} 无效")
+    if Notice.objects.filter(year=year, quarter=quarter).exists():
+        raise Refused(f"{year}年第{quarter}季度的预警通报已经发布")
+    if timezone.localdate() <= quarter_end(year, quarter):
+        raise Refused(f"{year}年第{quarter}季度尚未结束，不能发布通报")
+    for month in rules.months_of(quarter):
+        close_month(year=year, month=month, user=user)
+    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+    notice = Notice.objects.create(
+        year=year,
+        quarter=quarter,
+        number=number,
+        title=title,
+        text=text,
+        published_on=published_on,
+        published_by=user,
+        scored_count=len(standings),
+    )
+    warnings = Warning.objects.bulk_create(
+        Warning(
+            notice=notice,
+            organization_id=s.organization_id,
+            level=s.level,
+            total=s.total,
+            previous_total=s.previous_total,
+            before_previous_total=s.before_previous_total,
+            had_entries=s.entries > 0,
+        )
+        for s in standings.values()
+        if s.warned
+    )
+    now = timezone.now()
+    bulk_create_with_history(
+        [
+            Rectification(
+                warning=w,
+                deadline=published_on
+                + datetime.timedelta(days=rule_set.rectification_days(w.level)),
+                changed_by=user,
+                changed_at=now,
+            )
+            for w in warnings
+        ],
+        Rectification,
+        batch_size=500,
+        default_user=user,
+        default_change_reason=f"通报 {notice.label} 发布，开始整改",
+    )
+    return notice
+
+
+def _locked(rectification):
+    return Rectification.objects.select_for_update().get(pk=rectification.pk)
+
+
+def _save_step(rectification, user, reason):
+    rectification.changed_by, rectification.changed_at = user, timezone.now()
+    rectification._history_user = user
+    rectification._change_reason = reason
+    rectification.save()
+    return rectification
+
+
+@transaction.atomic
+def submit_rectification(*, rectification, user, report, attachment=None):
+    task = _locked(rectification)
+    if task.status not in (Status.OPEN, Status.RETURNED):
+        raise Refused(f"该整改当前为“{task.get_status_display()}”，不能再次提交")
+    report = (report or "").strip()
+    if not report:
+        raise Refused("请填写整改措施和成效")
+    task.report = report
+    if attachment is not None:
+        task.attachment.save(attachment.name, attachment, save=False)
+        task.attachment_name = attachment.name[:200]
+        task.attachment_type = attachment.content_type
+    task.status = Status.SUBMITTED
+    task.submitted_at = timezone.now()
+    return _save_step(
+        task, user, "提交整改报告" if rectification.status == Status.OPEN else "重新提交整改报告"
+    )
+
+
+@transaction.atomic
+def review_rectification(*, rectification, user, accept, comment=""):
+    task = _locked(rectification)
+    if task.status != Status.SUBMITTED:
+        raise Refused(f"该整改当前为“{task.get_status_display()}”，只有待审核的整改可以销号或退回")
+    comment = (comment or "").strip()
+    if not accept and not comment:
+        raise Refused("退回整改必须填写意见")
+    task.status = Status.ACCEPTED if accept else Status.RETURNED
+    task.comment = comment
+    return _save_step(task, user, "审核通过，销号" if accept else "退回修改")

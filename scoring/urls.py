@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import imports, points, rulesets
+from .views import imports, points, rectifications, rulesets, status, warnings
 
 app_name = "scoring"
 
@@ -18,4 +18,27 @@ urlpatterns = [
     path("points/<int:year>/<int:month>/import/", imports.upload, name="import"),
     path("points/import/<uuid:batch_id>/", imports.preview, name="import_preview"),
     path("sheet/<int:pk>/<int:year>/", points.record_sheet, name="sheet"),
+    path("status/<int:pk>/", status.status, name="status"),
+    path("warnings/", warnings.warnings_index, name="warnings_index"),
+    path("warnings/<int:year>/<int:quarter>/", warnings.warnings_page, name="warnings"),
+    path("warnings/<int:year>/<int:quarter>/publish/", warnings.publish, name="publish"),
+    path("warnings/<int:year>/<int:quarter>/notice/", warnings.notice_print, name="notice"),
+    path("warnings/<int:year>/<int:quarter>/export/", warnings.notice_export, name="notice_export"),
+    path("rectifications/", rectifications.rectification_list, name="rectifications"),
+    path("rectifications/<int:pk>/", rectifications.rectification_detail, name="rectification"),
+    path(
+        "rectifications/<int:pk>/submit/",
+        rectifications.rectification_submit,
+        name="rectification_submit",
+    ),
+    path(
+        "rectifications/<int:pk>/review/",
+        rectifications.rectification_review,
+        name="rectification_review",
+    ),
+    path(
+        "rectifications/<int:pk>/attachment/",
+        rectifications.rectification_attachment,
+        name="rectification_attachment",
+    ),
 ]

@@ -94,3 +94,51 @@ def rule_set(zone):
 def items(rule_set):
     """The rule set's items by code."""
     return {item.code: item for item in rule_set.items.all()}
+
+
+def score(org, year, quarter, total, *, veto=False):
+    """Record routine points (then bonus) in the quarter's first month adding up to `total`."""
+    from decimal import Decimal
+
+    from scoring.models import RuleSet
+    from scoring.services import Cell, record_points
+
+    rule_set = RuleSet.objects.get(year=year)
+    month = quarter * 3 - 2
+    left = Decimal(str(total))
+    cells = []
+    for item in rule_set.ordered_items():
+        if left <= 0 or item.kind == "deduction":
+            continue
+        points = min(item.quarterly_cap, left)
+        cells.append(Cell(org.pk, item.pk, month, points))
+        left -= points
+    assert left == 0, f"{total} is more than the rule set allows in a quarter"
+    if veto:
+        d2 = rule_set.items.get(code="D2")
+        cells.append(Cell(org.pk, d2.pk, month, -d2.quarterly_cap))
+    record_points(year=year, cells=cells, user=None, reason="测试")
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture
+def published(zone, rule_set):
+    """2025 Q1 published: a1 is yellow (24), everyone else without entries is red."""
+    import datetime
+
+    from scoring.services import publish_notice
+
+    score(zone.a1, 2025, 1, 24)
+    return publish_notice(
+        year=2025,
+        quarter=1,
+        number=1,
+        published_on=datetime.date(2025, 4, 8),
+        title="关于2025年第1季度基层党组织积分预警情况的通报",
+        text="正文",
+        user=zone.staff,
+    )

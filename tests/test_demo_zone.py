@@ -36,8 +36,10 @@ def test_it_loads_304_organizations_covering_582_units():
 def test_it_creates_an_account_for_every_role_and_prints_the_logins(demo_zone):
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
     assert User.objects.get(username="viewer").committee.depth == 2
-    for username in ("admin", "staff", "viewer", "sj03001"):
+    for username in ("admin", "staff", "viewer"):
         assert username in demo_zone
+    for state in ("三级（红色）", "二级（橙色）", "一级（黄色）", "未预警"):
+        assert state in demo_zone
 
 
 def test_it_records_two_years_and_closes_all_but_the_last_month():

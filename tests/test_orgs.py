@@ -196,7 +196,7 @@ def test_the_list_query_count_does_not_grow_with_rows(zone, login, django_assert
 def test_each_role_lands_on_its_own_home(zone, login, user, target):
     response = login(getattr(zone, user)).get(reverse("home"))
     if target == "a1":
-        assert response["Location"] == reverse("orgs:detail", args=[zone.a1.pk])
+        assert response["Location"] == reverse("scoring:status", args=[zone.a1.pk])
     else:
         assert response["Location"] == reverse(target)
 

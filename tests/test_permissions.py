@@ -6,10 +6,12 @@ Adding a URL without a row here fails `test_every_url_is_in_the_matrix`.
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from scoring import exports
-from scoring.models import ImportBatch
+from scoring.models import ImportBatch, Rectification
+from scoring.services import submit_rectification
 
 ROLES = ("anon", "admin", "staff", "viewer", "secretary")
 
@@ -85,13 +87,38 @@ CASES = [
     ),
     Case("scoring:sheet", EVERYONE, {"pk": "a1", "year": 2025}),
     Case("scoring:sheet", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
+    Case("scoring:status", EVERYONE, {"pk": "a1"}),
+    Case("scoring:status", OFFICE_OUTSIDE, {"pk": "b1"}),
+    Case("scoring:warnings_index", codes(admin=302, staff=302, viewer=302, secretary=403)),
+    Case("scoring:warnings", READERS, {"year": 2025, "quarter": 2}),
+    Case("scoring:warnings", READERS, {"year": 2025, "quarter": 1}),
+    Case("scoring:publish", OFFICE, {"year": 2025, "quarter": 2}),
+    Case("scoring:publish", OFFICE, {"year": 2025, "quarter": 2}, method="post"),
+    Case("scoring:notice", READERS, {"year": 2025, "quarter": 1}),
+    Case("scoring:notice_export", READERS, {"year": 2025, "quarter": 1}),
+    Case("scoring:rectifications", READERS),
+    Case("scoring:rectification", EVERYONE, {"pk": "task_a1"}),
+    Case("scoring:rectification", OFFICE_OUTSIDE, {"pk": "task_b1"}),
+    Case("scoring:rectification_submit", codes(405, 405, 405, 405, 405), {"pk": "task_a1"}),
+    Case("scoring:rectification_submit", codes(302, 403, 403, 403, 200), {"pk": "task_a1"}, "post"),
+    Case("scoring:rectification_submit", codes(302, 403, 403, 404, 404), {"pk": "task_b1"}, "post"),
+    Case("scoring:rectification_review", codes(302, 302, 302, 403, 403), {"pk": "task_a1"}, "post"),
+    Case("scoring:rectification_review", codes(302, 302, 302, 404, 404), {"pk": "task_b1"}, "post"),
+    Case("scoring:rectification_attachment", EVERYONE, {"pk": "task_a1"}),
+    Case("scoring:rectification_attachment", OFFICE_OUTSIDE, {"pk": "task_b1"}),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, case, role):
+def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, published, case, role):
     zone.batch = make_batch(zone.staff, rule_set)
+    zone.task_a1, zone.task_b1 = (
+        Rectification.objects.get(warning__organization=org) for org in (zone.a1, zone.b1)
+    )
+    for task, user in ((zone.task_a1, zone.secretary), (zone.task_b1, zone.outsider)):
+        pdf = SimpleUploadedFile("整改.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+        submit_rectification(rectification=task, user=user, report="整改", attachment=pdf)
     if role != "anon":
         client.force_login(getattr(zone, role))
     url = case.url(zone)

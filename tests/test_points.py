@@ -11,6 +11,7 @@ from scoring.queries import QUARTER, with_previous_points
 from scoring.services import (
     Cell,
     PointsRejected,
+    Refused,
     close_month,
     create_rule_set,
     record_points,
@@ -136,7 +137,7 @@ def test_a_closed_month_changes_only_after_a_reopen_with_a_reason(zone, items):
     with pytest.raises(PointsRejected) as excinfo:
         save(zone, cell(zone.a1, items["2.1"], 3, "1.0"))
     assert "2025年3月已关账，如需修改请先重新开放" in messages(excinfo)[0]
-    with pytest.raises(ValueError, match="必须填写原因"):
+    with pytest.raises(Refused, match="必须填写原因"):
         reopen_month(year=2025, month=3, user=zone.staff, reason="  ")
     reopen_month(year=2025, month=3, user=zone.staff, reason="补录甲一支部三月材料")
     save(zone, cell(zone.a1, items["2.1"], 3, "1.0"), reason="表格录入")

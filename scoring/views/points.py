@@ -16,9 +16,9 @@ from orgs.models import Organization
 
 from .. import rules
 from ..forms import ReopenForm
-from ..models import Column, ItemKind, Period, PointEntry, QuarterTotal, RuleSet
+from ..models import Column, ItemKind, Notice, Period, PointEntry, QuarterTotal, RuleSet
 from ..queries import with_previous_points
-from ..services import Cell, PointsRejected, close_month, record_points, reopen_month
+from ..services import Cell, PointsRejected, Refused, close_month, record_points, reopen_month
 
 PAGE_SIZES = (25, 50, 100)
 MAX_CELLS_PER_SAVE = 2000
@@ -43,6 +43,7 @@ def month_state(rule_set, year, month):
     deadline = rule_set.close_deadline(month)
     return {
         "closed": closed,
+        "frozen": Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first(),
         "period": period,
         "deadline": deadline,
         "overdue": not closed and today > deadline,
@@ -331,9 +332,21 @@ def reopen(request, year, month):
     if not Period.objects.filter(year=year, month=month, closed=True).exists():
         messages.info(request, f"{year}年{month}月没有关账，可以直接修改。")
         return redirect("scoring:grid", year, month)
+    quarter = rules.quarter_of(month)
+    if Notice.objects.filter(year=year, quarter=quarter).exists():
+        messages.error(
+            request, f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放。"
+        )
+        return redirect("scoring:grid", year, month)
     form = ReopenForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        reopen_month(year=year, month=month, user=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
-        return redirect("scoring:grid", year, month)
+        try:
+            reopen_month(
+                year=year, month=month, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
+            return redirect("scoring:grid", year, month)
     return render(request, "scoring/reopen.html", {"form": form, "year": year, "month": month})

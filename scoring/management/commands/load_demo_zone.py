@@ -4,7 +4,7 @@ from django.utils import timezone
 from orgs import demo as org_demo
 from orgs.models import Organization
 
-from ... import demo
+from ... import demo, rules
 
 
 class Command(BaseCommand):
@@ -33,5 +33,10 @@ class Command(BaseCommand):
                 f"已录入 {last_year} 年至 {upto[0]}年{upto[1]}月 的积分 {recorded} 条。"
             )
         self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}）：")
-        for username, label in org_demo.demo_logins():
+        last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
+        logins = [
+            *org_demo.demo_logins(),
+            *demo.secretary_logins(year=last_quarter[0], quarter=last_quarter[1]),
+        ]
+        for username, label in logins:
             self.stdout.write(f"  {username:<12} {label}")

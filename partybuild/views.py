@@ -1,0 +1,18 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from orgs import access
+from orgs.models import Role
+
+
+@login_required
+def home(request):
+    """Each role lands on its own home: a secretary on their organization's standing, everyone
+    else on the organization list (scoped to a committee for its viewers)."""
+    user = request.user
+    if user.role == Role.SECRETARY:
+        org = access.visible_organizations(user).first()
+        if org is None:
+            return render(request, "orgs/no_organization.html")
+        return redirect("scoring:status", org.pk)
+    return redirect("orgs:list")

@@ -1,0 +1,284 @@
+"""按季预警: a quarter's warnings (live, or frozen once published), publishing the notice, the
+printable notice and its Excel sheet."""
+
+from io import BytesIO
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from orgs import access
+from orgs.forms import OrganizationFilterForm, posted
+from orgs.models import Organization
+
+from .. import exports, rules
+from ..forms import LevelFilterForm, PublishForm
+from ..models import Level, Notice, Rectification, RuleSet, Warning
+from ..services import Refused, next_notice_number, publish_notice, quarter_end
+from ..standings import (
+    level_counts,
+    quarter_history,
+    quarter_standings,
+    recent_quarters,
+    thresholds_by_year,
+)
+
+PAGE_SIZE = 50
+
+
+def default_quarter(today):
+    """The last quarter that has ended, or the running one in a year's first quarter."""
+    year, quarter = today.year, rules.quarter_of(today.month)
+    return rules.previous_quarters(year, quarter, 1)[0]
+
+
+def check_quarter(year, quarter):
+    if not 1 <= quarter <= 4:
+        raise Http404("季度应为 1–4。")
+    rule_set = RuleSet.objects.filter(year=year).first()
+    if rule_set is None:
+        raise Http404(f"{year} 年度尚未建立评分细则。")
+    today = timezone.localdate()
+    if (year, quarter) > (today.year, rules.quarter_of(today.month)):
+        raise Http404(f"{year}年第{quarter}季度尚未开始。")
+    return rule_set
+
+
+@access.reader_required
+def warnings_index(request):
+    year, quarter = default_quarter(timezone.localdate())
+    if not RuleSet.objects.filter(year=year).exists():
+        latest = RuleSet.objects.first()
+        if latest is None:
+            messages.info(request, "还没有评分细则，暂无预警。")
+            return redirect("scoring:rules")
+        year, quarter = latest.year, 4
+    return redirect("scoring:warnings", year, quarter)
+
+
+@access.reader_required
+def warnings_page(request, year, quarter):
+    rule_set = check_quarter(year, quarter)
+    notice = Notice.objects.filter(year=year, quarter=quarter).first()
+    scope = access.visible_organizations(request.user).scored()
+    org_filter = OrganizationFilterForm(
+        request.GET or None, committees=scope.committees(), only=("sector", "committee", "tier")
+    )
+    level_filter = LevelFilterForm(request.GET or None)
+    organizations = org_filter.by_tier(org_filter.narrow(scope), year)
+    level = level_filter.chosen()
+    if notice:
+        frozen = Warning.objects.filter(notice=notice, organization__in=organizations.values("pk"))
+        counts = dict(frozen.order_by().values_list("level").annotate(n=Count("pk")))
+        rows = frozen.filter(level=level) if level else frozen
+        page = Paginator(rows.select_related("rectification"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        entries = [
+            {
+                "organization_id": w.organization_id,
+                "total": w.total,
+                "level": w.level,
+                "had_entries": w.had_entries,
+                "rectification": w.rectification,
+                "overdue": w.rectification.is_overdue(timezone.localdate()),
+            }
+            for w in page
+        ]
+        scored = notice.scored_count
+    else:
+        standings = quarter_standings(organizations, year, quarter)
+        warned = sorted(
+            (s for s in standings.values() if s.warned), key=lambda s: (-s.level, s.total)
+        )
+        counts = level_counts(standings.values())
+        if level:
+            warned = [s for s in warned if s.level == level]
+        page = Paginator(warned, PAGE_SIZE).get_page(request.GET.get("page"))
+        entries = [
+            {
+                "organization_id": s.organization_id,
+                "total": s.total,
+                "level": s.level,
+                "had_entries": s.entries > 0,
+                "rectification": None,
+                "overdue": False,
+            }
+            for s in page
+        ]
+        scored = len(standings)
+    rows = _page_rows(entries, year, quarter, rule_set)
+    today = timezone.localdate()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "scoring/warnings.html",
+        {
+            "year": year,
+            "quarter": quarter,
+            "rule_set": rule_set,
+            "notice": notice,
+            "provisional": notice is None and today <= quarter_end(year, quarter),
+            "can_publish": notice is None and today > quarter_end(year, quarter),
+            "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
+            "warned_count": sum(counts.values()),
+            "scored": scored,
+            "rows": rows,
+            "page": page,
+            "org_filter": org_filter,
+            "level_filter": level_filter,
+            "query": query.urlencode(),
+            "quarters": _quarter_links(today),
+            "overdue": Rectification.objects.filter(
+                warning__notice=notice, warning__organization__in=organizations.values("pk")
+            )
+            .overdue(today)
+            .count()
+            if notice
+            else 0,
+            "today": today,
+        },
+    )
+
+
+def _page_rows(entries, year, quarter, rule_set):
+    """Organization details and the last four quarters for the rows on the page."""
+    org_ids = [e["organization_id"] for e in entries]
+    organizations = {
+        o.pk: o
+        for o in Organization.objects.filter(pk__in=org_ids).with_tier(year).with_committee()
+    }
+    periods = recent_quarters(year, quarter, 4)
+    history = quarter_history(org_ids, periods)
+    thresholds = thresholds_by_year(y for y, _ in periods)
+    rows = []
+    for entry in entries:
+        org_id = entry["organization_id"]
+        trend = []
+        for y, q in periods:
+            total = history.get((org_id, y, q))
+            th = thresholds.get(y)
+            trend.append(
+                {
+                    "label": f"{y % 100:02d}Q{q}",
+                    "total": total,
+                    "warned": th is not None and rules.is_warned(total or 0, th),
+                    "active": th is not None,
+                }
+            )
+        rows.append(
+            {
+                **entry,
+                "org": organizations[org_id],
+                "gap": rule_set.warning_threshold - entry["total"],
+                "level_label": Level(entry["level"]).label,
+                "trend": trend,
+            }
+        )
+    return rows
+
+
+def _quarter_links(today):
+    years = RuleSet.objects.order_by("year").values_list("year", flat=True)
+    current = (today.year, rules.quarter_of(today.month))
+    return [(y, q) for y in years for q in range(1, 5) if (y, q) <= current]
+
+
+@access.office_required
+def publish(request, year, quarter):
+    rule_set = check_quarter(year, quarter)
+    if Notice.objects.filter(year=year, quarter=quarter).exists():
+        messages.info(request, f"{year}年第{quarter}季度的预警通报已经发布。")
+        return redirect("scoring:warnings", year, quarter)
+    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+    counts = level_counts(standings.values())
+    initial = {
+        "number": next_notice_number(year),
+        "published_on": timezone.localdate(),
+        "title": f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
+        "text": default_notice_text(year, quarter, rule_set, counts, len(standings)),
+    }
+    form = PublishForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = publish_notice(
+                year=year, quarter=quarter, user=request.user, **form.cleaned_data
+            )
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"已发布 {notice.label}，{notice.warnings.count()} 个组织已收到整改任务；"
+                f"{year}年第{quarter}季度积分已冻结。",
+            )
+            return redirect("scoring:warnings", year, quarter)
+    return render(
+        request,
+        "scoring/publish.html",
+        {
+            "form": form,
+            "year": year,
+            "quarter": quarter,
+            "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
+            "scored": len(standings),
+        },
+    )
+
+
+def default_notice_text(year, quarter, rule_set, counts, scored):
+    warned = sum(counts.values())
+    return (
+        f"根据《{rule_set.name}》，现将{year}年第{quarter}季度基层党组织积分情况通报如下：\n\n"
+        f"本季度参评党组织 {scored} 个，季度积分低于 {rule_set.warning_threshold:.0f} 分的 {warned} 个，"
+        f"其中三级（红色）预警 {counts.get(Level.RED, 0)} 个、二级（橙色）预警 {counts.get(Level.ORANGE, 0)} 个、"
+        f"一级（黄色）预警 {counts.get(Level.YELLOW, 0)} 个。\n\n"
+        f"请被预警的党组织认真查摆问题、制定整改措施，在规定期限内（黄色预警 {rule_set.yellow_days} 天，"
+        f"橙色、红色预警 {rule_set.orange_days} 天）通过系统提交整改报告。党建办将对整改情况跟踪问效，"
+        "以查促改，确保基层党建工作提质增效。"
+    )
+
+
+def _published(year, quarter):
+    notice = Notice.objects.filter(year=year, quarter=quarter).first()
+    if notice is None:
+        raise Http404(f"{year}年第{quarter}季度的预警通报尚未发布。")
+    return notice
+
+
+def _visible_warnings(request, notice):
+    scope = access.visible_organizations(request.user)
+    return notice.warnings.filter(organization__in=scope.values("pk"))
+
+
+@access.reader_required
+def notice_print(request, year, quarter):
+    notice = _published(year, quarter)
+    warnings = exports.notice_warnings(_visible_warnings(request, notice), year)
+    groups = [(lvl, [w for w in warnings if w["level"] == lvl.value]) for lvl in reversed(Level)]
+    root = Organization.objects.filter(depth=1).first()
+    return render(
+        request,
+        "scoring/notice_print.html",
+        {
+            "notice": notice,
+            "groups": groups,
+            "root": root,
+            "rule_set": RuleSet.objects.get(year=year),
+        },
+    )
+
+
+@access.reader_required
+def notice_export(request, year, quarter):
+    notice = _published(year, quarter)
+    data = exports.write_notice(notice, _visible_warnings(request, notice))
+    return FileResponse(
+        BytesIO(data),
+        as_attachment=True,
+        filename=f"{year}年第{quarter}季度预警通报{notice.label}.xlsx",
+    )

@@ -1,0 +1,103 @@
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from scoring import rules
+from scoring.services import Cell, create_rule_set, record_points
+from scoring.views.status import chart
+
+from .conftest import set_tier
+
+
+@pytest.fixture
+def this_year(zone, rule_set):
+    cache.clear()
+    year = timezone.localdate().year
+    return create_rule_set(year=year, user=zone.admin, copy_from=rule_set)
+
+
+def test_a_secretary_lands_on_their_status_page(zone, this_year, login):
+    response = login(zone.secretary).get(reverse("home"))
+    assert response["Location"] == reverse("scoring:status", args=[zone.a1.pk])
+
+
+def test_it_shows_the_quarter_so_far_and_what_is_missing(zone, this_year, login):
+    today = timezone.localdate()
+    items = {i.code: i for i in this_year.items.all()}
+    record_points(
+        year=today.year,
+        cells=[
+            Cell(zone.a1.pk, items["2.1"].pk, today.month, "3"),
+            Cell(zone.a1.pk, items["1.1"].pk, today.month, "1"),
+        ],
+        user=zone.staff,
+        reason="",
+    )
+    response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
+    context = response.context
+    assert context["so_far"] == 4
+    assert context["gap"] == 21
+    missing = {item.code: room for item, _, room in context["missing"]}
+    assert "2.1" not in missing and missing["1.1"] == Decimal("0.5")
+    assert context["missing_total"] == 21
+    assert len(context["chart"]["bars"]) == 8
+    assert "<svg" in response.content.decode()
+
+
+def test_it_ranks_the_organization_within_its_tier(zone, this_year, login):
+    year = timezone.localdate().year
+    quarter = rules.quarter_of(timezone.localdate().month)
+    month = quarter * 3 - 2
+    items = {i.code: i for i in this_year.items.all()}
+    for org in (zone.com_a, zone.a1):
+        set_tier(org, year, "A")
+    record_points(
+        year=year,
+        cells=[
+            Cell(zone.com_a.pk, items["2.1"].pk, month, "3"),
+            Cell(zone.a1.pk, items["2.1"].pk, month, "1"),
+        ],
+        user=zone.staff,
+        reason="",
+    )
+    response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
+    assert (response.context["rank"], response.context["tier_size"]) == (2, 2)
+
+
+def test_it_lists_open_rectifications(zone, published, this_year, login):
+    response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
+    html = response.content.decode()
+    assert "待完成的整改" in html and "〔2025〕第1号" in html and "已逾期" in html
+
+
+def test_another_secretary_gets_404(zone, this_year, login):
+    assert login(zone.outsider).get(reverse("scoring:status", args=[zone.a1.pk])).status_code == 404
+
+
+def test_without_a_rule_set_for_this_year_it_says_so(zone, rule_set, login):
+    response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
+    assert "评分细则尚未建立" in response.content.decode()
+
+
+def test_the_status_page_runs_a_fixed_number_of_queries(
+    zone, this_year, published, login, django_assert_max_num_queries
+):
+    client = login(zone.secretary)
+    client.get(reverse("scoring:status", args=[zone.a1.pk]))
+    with django_assert_max_num_queries(14):
+        client.get(reverse("scoring:status", args=[zone.a1.pk]))
+
+
+def test_the_chart_scales_to_the_highest_bar_and_marks_the_threshold():
+    points = [
+        {"label": str(i), "total": Decimal(v), "level": 0, "active": True, "provisional": False}
+        for i, v in enumerate([10, 25, 40])
+    ]
+    geometry = chart(points, Decimal(25))
+    bars = geometry["bars"]
+    assert bars[2]["y"] == 18  # the top margin: the highest bar reaches the top
+    assert bars[0]["h"] < bars[1]["h"] < bars[2]["h"]
+    assert geometry["threshold_y"] == pytest.approx(bars[1]["y"])
