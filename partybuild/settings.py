@@ -132,6 +132,9 @@ STORAGES = {
 # checks scope.
 MEDIA_ROOT = Path(os.environ.get("PARTYBUILD_MEDIA_ROOT", BASE_DIR / "var" / "uploads"))
 
+# The zone's name as it heads the sheets handed upward (e.g. 六安开发区2025年度…评级表).
+PARTYBUILD_ZONE_NAME = os.environ.get("PARTYBUILD_ZONE_NAME", "六安开发区")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

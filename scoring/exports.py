@@ -11,9 +11,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgs.models import Organization
+from orgs.models import Organization, Sector, TierAssignment
 
-from .models import PointEntry
+from .models import AnnualResult, Column, ItemKind, PointEntry
+from .standings import annual_totals, grade_rows
 
 TEMPLATE_MARKER = "partybuild-month-template"
 TEMPLATE_VERSION = 1
@@ -28,14 +29,32 @@ WRAP = Alignment(wrap_text=True, vertical="center")
 
 
 def text(ws, value, **style):
-    """A cell that holds `value` as plain text, even when it looks like a formula."""
+    """`value` as it should be appended: plain values stay plain (fast), a string that could be
+    read as a formula becomes a text cell, and styles make a cell of their own."""
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_STARTS)
+    if not formula_like and not style:
+        return value
     cell = WriteOnlyCell(ws, value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if formula_like:
         cell.data_type = "s"
         cell.quotePrefix = True
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell
+
+
+class Styled:
+    """A reusable styled cell for one column of a write-only sheet: openpyxl writes each
+    appended cell before reading the next, so one object per column serves every row."""
+
+    def __init__(self, ws, **style):
+        self.cell = WriteOnlyCell(ws)
+        for name, setting in style.items():
+            setattr(self.cell, name, setting)
+
+    def __call__(self, value):
+        self.cell.value = value
+        return self.cell
 
 
 def to_bytes(workbook):
@@ -223,3 +242,293 @@ def one_decimal(ws, value):
     cell = WriteOnlyCell(ws, value)
     cell.number_format = "0.0"
     return cell
+
+
+GRADE_COLUMNS = [
+    ("序号", 6),
+    ("组织编码", 14),
+    ("组织名称", 34),
+    ("所属党委", 16),
+    ("类型", 12),
+    ("本年类别", 8),
+    ("第一季度", 9),
+    ("第二季度", 9),
+    ("第三季度", 9),
+    ("第四季度", 9),
+    ("加分", 7),
+    ("扣分", 7),
+    ("年度总分", 9),
+    ("排名", 6),
+    ("预警次数", 8),
+    ("等次", 7),
+    ("建议下年类别", 11),
+    ("绩效系数", 8),
+    ("奖补金额(元)", 12),
+    ("备注", 26),
+]
+GRADE_FILLS = {
+    1: PatternFill("solid", fgColor="C8E6C9"),
+    2: PatternFill("solid", fgColor="BBDEFB"),
+    3: PatternFill("solid", fgColor="FFCDD2"),
+}
+GRADE_NAMES = {1: "一档", 2: "二档", 3: "三档"}
+
+
+def committee_names():
+    """{committee path: short name}: an organization's committee is the prefix of its path."""
+    return {
+        path: short or name
+        for path, short, name in Organization.objects.committees().values_list(
+            "path", "short_name", "name"
+        )
+    }
+
+
+def grade_sheet_rows(year, rule_set, finalized):
+    """One tuple per organization in rank order (the grade sheet's columns after 序号), from
+    the stored results of a finalized year or computed as the year stands."""
+    committees = committee_names()
+    sectors = dict(Sector.choices)
+    prefix = Organization.steplen * 2
+    if finalized:
+        results = (
+            AnnualResult.objects.filter(year=year)
+            .order_by("rank", "organization__path")
+            .values_list(
+                "organization__code",
+                "organization__name",
+                "organization__path",
+                "sector",
+                "tier",
+                "q1",
+                "q2",
+                "q3",
+                "q4",
+                "bonus",
+                "deduction",
+                "total",
+                "rank",
+                "warnings",
+                "grade",
+                "proposed_tier",
+                "override_tier",
+                "coefficient",
+                "subsidy",
+                "note",
+                "override_reason",
+            )
+            .iterator(chunk_size=5000)
+        )
+        for (
+            code,
+            name,
+            path,
+            sector,
+            tier,
+            *numbers,
+            grade,
+            proposed,
+            override,
+            coefficient,
+            subsidy,
+            note,
+            override_reason,
+        ) in results:
+            if override:
+                note = f"{note}；调整为{override}类：{override_reason}".lstrip("；")
+            yield (
+                code,
+                name,
+                committees.get(path[:prefix], ""),
+                sectors[sector],
+                f"{tier}类" if tier else "",
+                *numbers,
+                grade,
+                f"{override or proposed}类",
+                coefficient,
+                subsidy,
+                note,
+            )
+        return
+    tiers = {}
+    for org_id, tier in (
+        TierAssignment.objects.filter(year__lte=year)
+        .order_by("organization_id", "year", "set_at", "pk")
+        .values_list("organization_id", "tier")
+        .iterator(chunk_size=10000)
+    ):
+        tiers[org_id] = tier
+    rows = annual_totals(Organization.objects.scored(), year).iterator(chunk_size=5000)
+    for g in grade_rows(rows, rule_set):
+        row = g.row
+        tier = tiers.get(row["pk"])
+        yield (
+            row["code"],
+            row["name"],
+            committees.get(row["path"][:prefix], ""),
+            sectors[row["sector"]],
+            f"{tier}类" if tier else "",
+            row["q1"],
+            row["q2"],
+            row["q3"],
+            row["q4"],
+            row["bonus"],
+            row["deduction"],
+            row["total"],
+            row["rank"],
+            g.warnings,
+            g.grade,
+            f"{g.proposed_tier}类",
+            g.coefficient,
+            g.subsidy,
+            g.note,
+        )
+
+
+def write_grades(year, target, *, zone_name, rule_set, finalized, today):
+    """年度评级表: a title row, the date, a frozen header, one row per organization, printable
+    on A4 landscape with the header repeated; a second sheet sums counts and subsidies."""
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet("年度评级表")
+    for index, (_, width) in enumerate(GRADE_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "D4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    title = f"{zone_name}{year}年度基层党组织积分制管理评级表"
+    ws.append([text(ws, title if finalized else f"{title}（预估，尚未定级）", font=TITLE)])
+    ws.append([f"制表日期：{today:%Y年%m月%d日}"])
+    ws.append(
+        [text(ws, name, font=BOLD, fill=HEADER_FILL, alignment=WRAP) for name, _ in GRADE_COLUMNS]
+    )
+    points = [Styled(ws, number_format="0.0") for _ in range(7)]
+    grade_cells = {grade: Styled(ws, fill=fill) for grade, fill in GRADE_FILLS.items()}
+    coefficient_cell = Styled(ws, number_format="0.00")
+    money_cell = Styled(ws, number_format="#,##0")
+    counts = {}
+    for number, row in enumerate(grade_sheet_rows(year, rule_set, finalized), start=1):
+        (
+            code,
+            name,
+            committee,
+            sector,
+            tier,
+            q1,
+            q2,
+            q3,
+            q4,
+            bonus,
+            deduction,
+            total,
+            rank,
+            warnings,
+            grade,
+            next_tier,
+            coefficient,
+            subsidy,
+            note,
+        ) = row
+        key = (sector, grade)
+        count, money = counts.get(key, (0, 0))
+        counts[key] = (count + 1, money + (subsidy or 0))
+        ws.append(
+            [
+                number,
+                text(ws, code),
+                text(ws, name),
+                text(ws, committee),
+                sector,
+                tier,
+                points[0](q1),
+                points[1](q2),
+                points[2](q3),
+                points[3](q4),
+                points[4](bonus),
+                points[5](deduction),
+                points[6](total),
+                rank,
+                warnings,
+                grade_cells[grade](GRADE_NAMES[grade]),
+                next_tier,
+                coefficient_cell(coefficient) if coefficient is not None else None,
+                money_cell(subsidy) if subsidy is not None else None,
+                text(ws, note),
+            ]
+        )
+    summary = workbook.create_sheet("汇总")
+    summary.column_dimensions["A"].width = 16
+    summary.append([text(summary, f"{year}年度定级汇总", font=TITLE)])
+    summary.append(
+        [
+            text(summary, v, font=BOLD, fill=HEADER_FILL)
+            for v in ("类型", "一档", "二档", "三档", "合计", "奖补金额合计(元)")
+        ]
+    )
+    sectors = [label for label in Sector.labels if any(s == label for s, _ in counts)]
+    grand = [0, 0, 0, 0, 0]
+    for sector in sectors:
+        per = [counts.get((sector, g), (0, 0)) for g in (1, 2, 3)]
+        line = [per[0][0], per[1][0], per[2][0], sum(p[0] for p in per), sum(p[1] for p in per)]
+        grand = [a + b for a, b in zip(grand, line, strict=True)]
+        summary.append([sector, *line])
+    summary.append([text(summary, "合计", font=BOLD), *grand])
+    workbook.save(target)
+
+
+RECORD_COLUMNS = ["日常工作", "主题活动", "作用发挥", "信息宣传", "加分", "扣分"]
+
+
+def write_record_sheet(org, year, rule_set, target):
+    """积分制管理记录表 of one organization and year: months × items with column subtotals."""
+    items = rule_set.ordered_items()
+    keys = [*Column.values, ItemKind.FEATURED.value, ItemKind.DEDUCTION.value]
+    entries = {
+        (e.month, e.item_id): e
+        for e in PointEntry.objects.recorded().filter(organization=org, year=year)
+    }
+    sums = {}
+    for row in PointEntry.objects.column_sums(org, year):
+        sums[(row["month"], row["item__major__column"] or row["item__kind"])] = row["points"]
+    totals = PointEntry.objects.month_totals([org.pk], year, range(1, 13))
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(f"{year}年记录表")
+    ws.column_dimensions["A"].width = 8
+    ws.freeze_panes = "B4"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.append([text(ws, f"{org.name} {year}年积分制管理记录表", font=TITLE)])
+    ws.append([text(ws, f"组织编码：{org.code}")])
+    ws.append(
+        [
+            text(ws, h, font=BOLD, fill=HEADER_FILL, alignment=WRAP)
+            for h in ["月份", *(i.label for i in items), *RECORD_COLUMNS, "月合计", "说明"]
+        ]
+    )
+    for month in range(1, 13):
+        notes = "；".join(
+            f"{i.code} {entries[(month, i.pk)].note}"
+            for i in items
+            if (month, i.pk) in entries and entries[(month, i.pk)].note
+        )
+        ws.append(
+            [
+                f"{month}月",
+                *(
+                    one_decimal(ws, entries[(month, i.pk)].points)
+                    if (month, i.pk) in entries
+                    else None
+                    for i in items
+                ),
+                *(one_decimal(ws, sums.get((month, k))) for k in keys),
+                one_decimal(ws, totals.get((org.pk, month), 0)),
+                text(ws, notes),
+            ]
+        )
+    workbook.save(target)

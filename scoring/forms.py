@@ -3,21 +3,12 @@ from django import forms
 from django.utils import timezone
 
 from orgs.forms import DateInput
+from orgs.models import Tier
 
 from .attachments import sniff_attachment
 from .imports import MAX_UPLOAD_BYTES
-from .models import Item, ItemKind, Level, RuleSet, Status
+from .models import Grade, Item, ItemKind, Level, RuleSet, Status
 from .services import RULE_SET_FIELDS
-
-
-class ReopenForm(forms.Form):
-    reason = forms.CharField(
-        label="重新开放原因",
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "重新开放必须填写原因。"},
-        help_text="例如：补录某支部漏报的活动记录。此原因会写入此后每一条修改记录。",
-    )
 
 
 class RuleSetCreateForm(forms.Form):
@@ -210,3 +201,35 @@ class StatusFilterForm(forms.Form):
         if status == "overdue":
             return tasks.overdue(today)
         return tasks.filter(status=status) if status else tasks
+
+
+class GradeFilterForm(forms.Form):
+    grade = forms.TypedChoiceField(
+        label="等次",
+        required=False,
+        coerce=int,
+        choices=[("", "全部等次"), *Grade.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def chosen(self):
+        return self.cleaned_data.get("grade") if self.is_bound and self.is_valid() else None
+
+
+class OverrideForm(forms.Form):
+    tier = forms.ChoiceField(label="下年类别", choices=Tier.choices)
+    reason = forms.CharField(label="调整原因", required=False, max_length=500)
+
+
+class ReasonForm(forms.Form):
+    """A written reason, required, for the steps that undo a closing."""
+
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, label, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reason"]
+        field.label, field.help_text = label, help_text
+        field.error_messages["required"] = f"必须填写{label}。"
+        self.helper = FormHelper()
+        self.helper.form_tag = False

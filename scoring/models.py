@@ -234,7 +234,9 @@ class QuarterTotal(models.Model):
     transaction as every write to PointEntry: warnings and grading read four rows per
     organization and year instead of every entry."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="quarter_totals"
+    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     routine = models.DecimalField(default=0, **POINTS)
@@ -412,3 +414,80 @@ class Rectification(models.Model):
 
     def is_overdue(self, today):
         return self.status in (Status.OPEN, Status.RETURNED) and self.deadline < today
+
+
+class Grade(models.IntegerChoices):
+    FIRST = rules.FIRST, "一档"
+    SECOND = rules.SECOND, "二档"
+    THIRD = rules.THIRD, "三档"
+
+
+class YearState(models.Model):
+    """A year's grading state: finalized (定级) years cannot change without a reopen with a
+    reason; the history keeps who and why."""
+
+    year = models.PositiveSmallIntegerField("年度", unique=True)
+    finalized = models.BooleanField("已定级", default=False)
+    tiers_confirmed = models.BooleanField("下年分类已确认", default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True)
+
+    history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
+
+    class Meta:
+        verbose_name = "年度定级"
+        verbose_name_plural = "年度定级"
+
+    def __str__(self):
+        return f"{self.year} {'已定级' if self.finalized else '未定级'}"
+
+
+class AnnualResult(models.Model):
+    """An organization's year as it stood when the year was finalized."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    sector = models.CharField("类型", max_length=16)
+    tier = models.CharField("本年类别", max_length=1, blank=True)
+    q1 = models.DecimalField("第一季度", **POINTS)
+    q2 = models.DecimalField("第二季度", **POINTS)
+    q3 = models.DecimalField("第三季度", **POINTS)
+    q4 = models.DecimalField("第四季度", **POINTS)
+    bonus = models.DecimalField("加分", **POINTS)
+    deduction = models.DecimalField("扣分", **POINTS)
+    total = models.DecimalField("年度总分", **POINTS)
+    rank = models.PositiveIntegerField("排名")
+    sector_rank = models.PositiveIntegerField("类型内排名")
+    warnings = models.PositiveSmallIntegerField("预警次数")
+    vetoed = models.BooleanField("一票否决", default=False)
+    grade = models.PositiveSmallIntegerField("等次", choices=Grade.choices)
+    proposed_tier = models.CharField("建议下年类别", max_length=1)
+    coefficient = models.DecimalField("绩效系数", null=True, max_digits=4, decimal_places=2)
+    subsidy = models.DecimalField("奖补金额", null=True, **MONEY)
+    note = models.CharField("备注", max_length=200, blank=True)
+    override_tier = models.CharField("调整后类别", max_length=1, blank=True)
+    override_reason = models.TextField("调整原因", blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "年度结果"
+        verbose_name_plural = "年度结果"
+        ordering = ["year", "rank", "organization_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "organization"], name="annual_result_once"),
+            models.CheckConstraint(
+                condition=Q(override_tier="") | ~Q(override_reason=""),
+                name="annual_override_needs_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year} {self.get_grade_display()}"
+
+    @property
+    def next_tier(self):
+        return self.override_tier or self.proposed_tier

@@ -8,10 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from orgs.models import Organization
+from orgs.models import Organization, TierAssignment, TierSource
 
 from . import catalogue, rules
 from .models import (
+    AnnualResult,
+    Grade,
     Item,
     MajorItem,
     Notice,
@@ -22,8 +24,9 @@ from .models import (
     RuleSet,
     Status,
     Warning,
+    YearState,
 )
-from .standings import quarter_standings
+from .standings import annual_totals, grade_rows, quarter_standings
 
 RULE_SET_FIELDS = [
     "point_step",
@@ -156,6 +159,8 @@ def month_is_open_problem(*, rule_set, year, month, today):
         return f"月份 {month} 无效"
     if (year, month) > (today.year, today.month):
         return f"{year}年{month}月尚未到来，不能提前记分"
+    if YearState.objects.filter(year=year, finalized=True).exists():
+        return f"{year} 年度已定级，积分已冻结；如需修改请先撤销定级并说明原因"
     quarter = rules.quarter_of(month)
     if Notice.objects.filter(year=year, quarter=quarter).exists():
         return f"{year}年第{quarter}季度预警通报已发布，该季度积分已冻结"
@@ -419,6 +424,8 @@ def reopen_month(*, year, month, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise Refused("重新开放必须填写原因")
+    if YearState.objects.filter(year=year, finalized=True).exists():
+        raise Refused(f"{year} 年度已定级，请先撤销定级再重新开放月份")
     quarter = rules.quarter_of(month)
     if Notice.objects.filter(year=year, quarter=quarter).exists():
         raise Refused(f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放")
@@ -565,3 +572,133 @@ def review_rectification(*, rectification, user, accept, comment=""):
     task.status = Status.ACCEPTED if accept else Status.RETURNED
     task.comment = comment
     return _save_step(task, user, "审核通过，销号" if accept else "退回修改")
+
+
+def _year_state(year):
+    existing = YearState.objects.select_for_update().filter(year=year).first()
+    return existing or YearState(year=year)
+
+
+def _save_state(state, user, reason):
+    state.changed_by, state.changed_at = user, timezone.now()
+    state._history_user = user
+    state._change_reason = reason
+    state.save()
+    return state
+
+
+@transaction.atomic
+def finalize_year(*, year, user):
+    """定级: close every month of the year and store each organization's year as it stands,
+    with its grade, ranks, proposed tier and use of results."""
+    rule_set = RuleSet.objects.filter(year=year).first()
+    if rule_set is None:
+        raise Refused(f"{year} 年度尚未建立评分细则")
+    if timezone.localdate().year <= year:
+        raise Refused(f"{year} 年度尚未结束，不能定级")
+    state = _year_state(year)
+    if state.finalized:
+        raise Refused(f"{year} 年度已经定级")
+    for month in range(1, 13):
+        close_month(year=year, month=month, user=user)
+    organizations = Organization.objects.scored()
+    tiers = dict(organizations.with_tier(year).values_list("pk", "tier"))
+    AnnualResult.objects.bulk_create(
+        (
+            AnnualResult(
+                organization_id=g.row["pk"],
+                year=year,
+                sector=g.row["sector"],
+                tier=tiers.get(g.row["pk"]) or "",
+                q1=g.row["q1"],
+                q2=g.row["q2"],
+                q3=g.row["q3"],
+                q4=g.row["q4"],
+                bonus=g.row["bonus"],
+                deduction=g.row["deduction"],
+                total=g.row["total"],
+                rank=g.row["rank"],
+                sector_rank=g.row["sector_rank"],
+                warnings=g.warnings,
+                vetoed=g.vetoed,
+                grade=g.grade,
+                proposed_tier=g.proposed_tier,
+                coefficient=g.coefficient,
+                subsidy=g.subsidy,
+                note=g.note,
+            )
+            for g in grade_rows(
+                annual_totals(organizations, year).iterator(chunk_size=5000), rule_set
+            )
+        ),
+        batch_size=2000,
+    )
+    state.finalized, state.tiers_confirmed = True, False
+    return _save_state(state, user, "年度定级")
+
+
+@transaction.atomic
+def reopen_year(*, year, user, reason):
+    """Undo 定级 so that the year's points can be corrected; the results are discarded and
+    computed afresh at the next finalization."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("撤销定级必须填写原因")
+    state = _year_state(year)
+    if not state.finalized:
+        raise Refused(f"{year} 年度尚未定级")
+    AnnualResult.objects.filter(year=year).delete()
+    state.finalized, state.tiers_confirmed = False, False
+    return _save_state(state, user, f"撤销定级：{reason}")
+
+
+@transaction.atomic
+def override_tier(*, result, tier, reason, user):
+    """Set (or clear, with tier "") the tier an organization gets next year instead of the
+    proposal; a change needs a reason."""
+    state = _year_state(result.year)
+    if state.tiers_confirmed:
+        raise Refused(f"{result.year} 年度的下年分类已确认，请在组织页面单独调整分类")
+    reason = (reason or "").strip()
+    if tier and tier != result.proposed_tier and not reason:
+        raise Refused("调整建议类别必须填写原因")
+    locked = AnnualResult.objects.select_for_update().get(pk=result.pk)
+    if tier == locked.proposed_tier or not tier:
+        locked.override_tier, locked.override_reason, locked.override_by = "", "", None
+    else:
+        locked.override_tier, locked.override_reason, locked.override_by = tier, reason, user
+    locked.save(update_fields=["override_tier", "override_reason", "override_by"])
+    return locked
+
+
+@transaction.atomic
+def confirm_tiers(*, year, user):
+    """Make every finalized result's next tier (proposal or override) next year's tier."""
+    state = _year_state(year)
+    if not state.finalized:
+        raise Refused(f"{year} 年度尚未定级，不能确认下年分类")
+    if state.tiers_confirmed:
+        raise Refused(f"{year} 年度的下年分类已经确认")
+    now = timezone.now()
+    grades = dict(Grade.choices)
+    TierAssignment.objects.bulk_create(
+        (
+            TierAssignment(
+                organization_id=r.organization_id,
+                year=year + 1,
+                tier=r.next_tier,
+                source=TierSource.GRADING,
+                reason=(
+                    f"{year}年度定级为{grades[r.grade]}，建议{r.proposed_tier}类，调整为{r.override_tier}类：{r.override_reason}"
+                    if r.override_tier
+                    else f"{year}年度定级为{grades[r.grade]}，确认为{r.proposed_tier}类"
+                ),
+                set_by=user,
+                set_at=now,
+            )
+            for r in AnnualResult.objects.filter(year=year).iterator(chunk_size=5000)
+        ),
+        batch_size=2000,
+    )
+    state.tiers_confirmed = True
+    return _save_state(state, user, f"确认{year + 1}年度分类")

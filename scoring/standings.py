@@ -5,10 +5,17 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, FilteredRelation, Q, Sum, Window
+from django.db.models.functions import Coalesce, Rank
+
+from orgs.models import Sector
 
 from . import rules
 from .models import QuarterTotal, RuleSet
+
+# 绩效评定 applies to agencies and villages; 奖补兑现 to non-public enterprises and social
+# organizations (DOMAIN.md, "Use of results").
+PERFORMANCE_SECTORS = {Sector.AGENCY, Sector.VILLAGE}
 
 
 @dataclass
@@ -101,3 +108,69 @@ def quarter_history(org_ids, periods):
         "organization_id", "year", "quarter", "total"
     )
     return {(org, y, q): total for org, y, q, total in rows}
+
+
+def annual_totals(organizations, year):
+    """Every organization of the queryset with its year from QuarterTotal: q1–q4, bonus,
+    deduction, vetoes and total, ranked overall and within its sector (ties share a rank),
+    best first. One query."""
+    totals = FilteredRelation("quarter_totals", condition=Q(quarter_totals__year=year))
+
+    def summed(field, **where):
+        condition = Q(**{f"year_totals__{k}": v for k, v in where.items()}) if where else None
+        return Coalesce(Sum(f"year_totals__{field}", filter=condition), Decimal(0))
+
+    return (
+        organizations.annotate(year_totals=totals)
+        .values("pk", "code", "name", "sector", "path")
+        .annotate(
+            q1=summed("total", quarter=1),
+            q2=summed("total", quarter=2),
+            q3=summed("total", quarter=3),
+            q4=summed("total", quarter=4),
+            bonus=summed("bonus"),
+            deduction=summed("deduction"),
+            vetoes=Coalesce(Sum("year_totals__vetoes"), 0),
+            total=summed("total"),
+        )
+        .annotate(
+            rank=Window(Rank(), order_by=F("total").desc()),
+            sector_rank=Window(Rank(), partition_by=F("sector"), order_by=F("total").desc()),
+        )
+        .order_by("rank", "path")
+    )
+
+
+@dataclass
+class Graded:
+    """One organization's year, graded by the rules."""
+
+    row: dict
+    warnings: int
+    vetoed: bool
+    grade: int
+    proposed_tier: str
+    coefficient: Decimal | None
+    subsidy: Decimal | None
+    note: str
+
+
+def grade_rows(rows, rule_set, *, quarters=4):
+    """Yield a Graded for each row of `annual_totals`, counting a warning for every one of the
+    first `quarters` quarters below the line."""
+    thresholds = rule_set.thresholds
+    for row in rows:
+        quarter_totals = [row["q1"], row["q2"], row["q3"], row["q4"]][:quarters]
+        vetoed = row["vetoes"] > 0
+        grade = rules.annual_grade(row["total"], thresholds, vetoed=vetoed)
+        by_performance = row["sector"] in PERFORMANCE_SECTORS
+        yield Graded(
+            row=row,
+            warnings=sum(rules.is_warned(t, thresholds) for t in quarter_totals),
+            vetoed=vetoed,
+            grade=grade,
+            proposed_tier=rules.proposed_tier(grade),
+            coefficient=rule_set.coefficient(grade) if by_performance else None,
+            subsidy=None if by_performance else rule_set.subsidy(grade),
+            note="一票否决，定为三档" if vetoed else "",
+        )

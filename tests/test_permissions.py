@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from scoring import exports
 from scoring.models import ImportBatch, Rectification
-from scoring.services import submit_rectification
+from scoring.services import create_rule_set, finalize_year, submit_rectification
 
 ROLES = ("anon", "admin", "staff", "viewer", "secretary")
 
@@ -106,6 +106,24 @@ CASES = [
     Case("scoring:rectification_review", codes(302, 302, 302, 404, 404), {"pk": "task_b1"}, "post"),
     Case("scoring:rectification_attachment", EVERYONE, {"pk": "task_a1"}),
     Case("scoring:rectification_attachment", OFFICE_OUTSIDE, {"pk": "task_b1"}),
+    Case("scoring:sheet_export", EVERYONE, {"pk": "a1", "year": 2025}),
+    Case("scoring:sheet_export", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
+    Case("scoring:grading_index", codes(admin=302, staff=302, viewer=302, secretary=403)),
+    Case("scoring:grading", READERS, {"year": 2025}),
+    Case("scoring:grading", READERS, {"year": 2026}),
+    Case("scoring:finalize", codes(405, 405, 405, 405, 405), {"year": 2025}),
+    Case("scoring:finalize", codes(302, 302, 302, 403, 403), {"year": 2025}, "post"),
+    Case("scoring:reopen_year", OFFICE, {"year": 2025}),
+    Case("scoring:reopen_year", OFFICE, {"year": 2025}, "post"),
+    Case("scoring:grades_export", OFFICE, {"year": 2025}),
+    Case("scoring:tiers", OFFICE, {"year": 2025}),
+    Case("scoring:tiers_confirm", codes(302, 302, 302, 403, 403), {"year": 2025}, "post"),
+    Case(
+        "scoring:tier_override", codes(302, 302, 302, 403, 403), {"year": 2025, "pk": "a1"}, "post"
+    ),
+    Case(
+        "scoring:tier_override", codes(302, 404, 404, 403, 403), {"year": 2024, "pk": "a1"}, "post"
+    ),
 ]
 
 
@@ -119,6 +137,8 @@ def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, published,
     for task, user in ((zone.task_a1, zone.secretary), (zone.task_b1, zone.outsider)):
         pdf = SimpleUploadedFile("整改.pdf", b"%PDF-1.4 test", content_type="application/pdf")
         submit_rectification(rectification=task, user=user, report="整改", attachment=pdf)
+    create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
+    finalize_year(year=2025, user=zone.staff)
     if role != "anon":
         client.force_login(getattr(zone, role))
     url = case.url(zone)

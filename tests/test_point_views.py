@@ -129,7 +129,7 @@ def test_close_and_reopen_a_month_with_a_reason(zone, items, login):
     client.post(reverse("scoring:close", args=[2025, 3]))
     assert Period.objects.get(year=2025, month=3).closed
     response = client.post(reverse("scoring:reopen", args=[2025, 3]), {"reason": ""})
-    assert "重新开放必须填写原因" in response.content.decode()
+    assert "必须填写重新开放原因" in response.content.decode()
     client.post(reverse("scoring:reopen", args=[2025, 3]), {"reason": "补录三月材料"})
     period = Period.objects.get(year=2025, month=3)
     assert not period.closed

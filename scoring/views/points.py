@@ -1,11 +1,12 @@
 """The month grid, the organization's record sheet, saving cells, closing months."""
 
 import json
+from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -14,8 +15,8 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 
-from .. import rules
-from ..forms import ReopenForm
+from .. import exports, rules
+from ..forms import ReasonForm
 from ..models import Column, ItemKind, Notice, Period, PointEntry, QuarterTotal, RuleSet
 from ..queries import with_previous_points
 from ..services import Cell, PointsRejected, Refused, close_month, record_points, reopen_month
@@ -338,7 +339,11 @@ def reopen(request, year, month):
             request, f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放。"
         )
         return redirect("scoring:grid", year, month)
-    form = ReopenForm(posted(request))
+    form = ReasonForm(
+        posted(request),
+        label="重新开放原因",
+        help_text="例如：补录某支部漏报的活动记录。此原因会写入此后每一条修改记录。",
+    )
     if request.method == "POST" and form.is_valid():
         try:
             reopen_month(
@@ -350,3 +355,15 @@ def reopen(request, year, month):
             messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
             return redirect("scoring:grid", year, month)
     return render(request, "scoring/reopen.html", {"form": form, "year": year, "month": month})
+
+
+@login_required
+def record_sheet_export(request, pk, year):
+    org = access.get_organization(request.user, pk)
+    rule_set = get_rule_set(year)
+    buffer = BytesIO()
+    exports.write_record_sheet(org, year, rule_set, buffer)
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=f"{org.label}{year}年积分制管理记录表.xlsx"
+    )

@@ -278,11 +278,19 @@
     return end ? input.selectionEnd === input.value.length : input.selectionStart === 0;
   }
 
+  // Entering a cell selects its content, so typing replaces it as in a spreadsheet. A click
+  // would put the caret back on mouseup; the first mouseup after focusing is swallowed.
+  let justFocused = null;
   table.addEventListener("focusin", (event) => {
     const input = event.target.closest("input.cell");
     if (!input) return;
     show(input);
-    requestAnimationFrame(() => input.select());
+    input.select();
+    justFocused = input;
+  });
+  table.addEventListener("mouseup", (event) => {
+    if (event.target === justFocused) event.preventDefault();
+    justFocused = null;
   });
 
   table.addEventListener("change", (event) => {

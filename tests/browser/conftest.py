@@ -73,3 +73,16 @@ def screenshot(page):
         return path
 
     return save
+
+
+def eventually(check, timeout=5.0):
+    """Poll `check` until it returns a truthy value: the page reports a save before the test's
+    own database connection may see it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)

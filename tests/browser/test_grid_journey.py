@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scoring.models import PointEntry, QuarterTotal
+from tests.browser.conftest import eventually
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -150,6 +151,10 @@ def test_a_note_is_saved_from_the_formula_bar(zone, items, sign_in):
     page.locator("#fb-note").fill("报送信息 2 篇")
     page.locator("#fb-note").press("Enter")
     expect(page.locator("#fb-status")).to_have_text("已保存")
-    entry = PointEntry.objects.get(organization=zone.a1, item=items["6.1"], month=2)
-    assert (entry.points, entry.note) == (D("1"), "报送信息 2 篇")
+    saved = eventually(
+        lambda: PointEntry.objects.filter(
+            organization=zone.a1, item=items["6.1"], month=2, points=1, note="报送信息 2 篇"
+        ).exists()
+    )
+    assert saved
     expect(page.locator('tr[data-month="2"] td[data-group-sum="publicity"]')).to_have_text("1.0")

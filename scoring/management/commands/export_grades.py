@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from ... import exports
+from ...models import RuleSet, YearState
+
+
+class Command(BaseCommand):
+    help = "Write a year's grade sheet (年度评级表) to an Excel file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--output", type=Path, required=True)
+
+    def handle(self, *args, year, output, **options):
+        rule_set = RuleSet.objects.filter(year=year).first()
+        if rule_set is None:
+            raise CommandError(f"{year} 年度尚未建立评分细则。")
+        finalized = YearState.objects.filter(year=year, finalized=True).exists()
+        exports.write_grades(
+            year,
+            Path(output),
+            zone_name=settings.PARTYBUILD_ZONE_NAME,
+            rule_set=rule_set,
+            finalized=finalized,
+            today=timezone.localdate(),
+        )
+        state = "" if finalized else "（尚未定级，按当前积分预估）"
+        self.stdout.write(f"已导出 {year} 年度评级表{state}到 {output}。")

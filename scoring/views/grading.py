@@ -1,0 +1,282 @@
+"""年度综评定级: the year's grades (live, or stored once finalized), finalizing and reopening,
+next year's tier proposals, and the Excel grade sheet."""
+
+from io import BytesIO
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from orgs import access
+from orgs.forms import OrganizationFilterForm, posted
+from orgs.models import Organization, Sector, Tier
+
+from .. import exports, rules
+from ..forms import GradeFilterForm, OverrideForm, ReasonForm
+from ..models import AnnualResult, Grade, RuleSet, YearState
+from ..services import Refused, confirm_tiers, finalize_year, override_tier, reopen_year
+from ..standings import annual_totals, grade_rows
+from .points import get_rule_set
+
+PAGE_SIZE = 50
+
+
+def year_state(year):
+    return YearState.objects.filter(year=year).first() or YearState(year=year)
+
+
+@access.reader_required
+def grading_index(request):
+    last_year = timezone.localdate().year - 1
+    rule_set = RuleSet.objects.filter(year__lte=last_year).first() or RuleSet.objects.first()
+    if rule_set is None:
+        messages.info(request, "还没有评分细则，暂无年度定级。")
+        return redirect("scoring:rules")
+    return redirect("scoring:grading", rule_set.year)
+
+
+def _graded_live(organizations, rule_set, year):
+    """The year as it stands, graded; only the quarters that have begun count warnings."""
+    today = timezone.localdate()
+    quarters = 4 if year < today.year else rules.quarter_of(today.month) - 1
+    return [
+        {
+            **g.row,
+            "warnings": g.warnings,
+            "grade": g.grade,
+            "proposed_tier": g.proposed_tier,
+            "next_tier": g.proposed_tier,
+            "coefficient": g.coefficient,
+            "subsidy": g.subsidy,
+            "note": g.note,
+            "override": "",
+        }
+        for g in grade_rows(annual_totals(organizations, year), rule_set, quarters=max(quarters, 0))
+    ]
+
+
+@access.reader_required
+def grading(request, year):
+    rule_set = get_rule_set(year)
+    state = year_state(year)
+    scope = access.visible_organizations(request.user).scored()
+    org_filter = OrganizationFilterForm(
+        request.GET or None,
+        committees=scope.committees(),
+        only=("q", "sector", "committee", "tier"),
+    )
+    grade_filter = GradeFilterForm(request.GET or None)
+    organizations = org_filter.by_tier(org_filter.narrow(scope), year)
+    grade = grade_filter.chosen()
+    if state.finalized:
+        results = AnnualResult.objects.filter(
+            year=year, organization__in=organizations.values("pk")
+        )
+        distribution = {
+            (sector, g): n
+            for sector, g, n in results.order_by()
+            .values_list("sector", "grade")
+            .annotate(n=Count("pk"))
+        }
+        subsidy_total = results.aggregate(s=Sum("subsidy"))["s"] or 0
+        if grade:
+            results = results.filter(grade=grade)
+        page = Paginator(results.order_by("rank", "organization__path"), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        rows = [_result_row(r) for r in page]
+    else:
+        graded = _graded_live(organizations, rule_set, year)
+        distribution = {}
+        for row in graded:
+            key = (row["sector"], row["grade"])
+            distribution[key] = distribution.get(key, 0) + 1
+        subsidy_total = sum(r["subsidy"] or 0 for r in graded)
+        if grade:
+            graded = [r for r in graded if r["grade"] == grade]
+        page = Paginator(graded, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page)
+    _add_names(rows, year)
+    query = request.GET.copy()
+    query.pop("page", None)
+    today = timezone.localdate()
+    return render(
+        request,
+        "scoring/grading.html",
+        {
+            "year": year,
+            "rule_set": rule_set,
+            "state": state,
+            "provisional": not state.finalized,
+            "running": year >= today.year,
+            "distribution": _distribution_table(distribution),
+            "subsidy_total": subsidy_total,
+            "rows": rows,
+            "page": page,
+            "org_filter": org_filter,
+            "grade_filter": grade_filter,
+            "query": query.urlencode(),
+            "years": RuleSet.objects.order_by("year").values_list("year", flat=True),
+            "history": state.history.select_related("history_user").order_by("-history_date")
+            if state.pk
+            else [],
+        },
+    )
+
+
+def _result_row(result):
+    return {
+        "pk": result.organization_id,
+        "sector": result.sector,
+        "tier_then": result.tier,
+        **{f: getattr(result, f) for f in ("q1", "q2", "q3", "q4", "bonus", "deduction", "total")},
+        **{f: getattr(result, f) for f in ("rank", "sector_rank", "warnings", "grade", "note")},
+        "proposed_tier": result.proposed_tier,
+        "next_tier": result.next_tier,
+        "override": result.override_tier,
+        "override_reason": result.override_reason,
+        "coefficient": result.coefficient,
+        "subsidy": result.subsidy,
+    }
+
+
+def _add_names(rows, year):
+    """Names, committees and tiers of the organizations on the page: one query."""
+    organizations = {
+        o.pk: o
+        for o in Organization.objects.filter(pk__in=[r["pk"] for r in rows])
+        .with_tier(year)
+        .with_committee()
+    }
+    sectors = dict(Sector.choices)
+    for row in rows:
+        row["org"] = organizations[row["pk"]]
+        row["sector_label"] = sectors[row["sector"]]
+        row["grade_label"] = Grade(row["grade"]).label
+
+
+def _distribution_table(distribution):
+    """Rows of sector × grade counts with totals, in the sectors' order."""
+    table = []
+    for sector in Sector:
+        counts = [distribution.get((sector.value, g.value), 0) for g in Grade]
+        if sum(counts):
+            table.append((sector.label, counts, sum(counts)))
+    totals = [sum(row[1][i] for row in table) for i in range(len(Grade))]
+    return {"rows": table, "totals": totals, "all": sum(totals)}
+
+
+@require_POST
+@access.office_required
+def finalize(request, year):
+    get_rule_set(year)
+    try:
+        finalize_year(year=year, user=request.user)
+    except Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{year} 年度已定级，各月积分已冻结。请确认下年分类。")
+    return redirect("scoring:grading", year)
+
+
+@access.office_required
+def reopen(request, year):
+    get_rule_set(year)
+    form = ReasonForm(posted(request), label="撤销定级原因")
+    if request.method == "POST" and form.is_valid():
+        try:
+            reopen_year(year=year, user=request.user, reason=form.cleaned_data["reason"])
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"已撤销 {year} 年度定级；修改积分前请重新开放相应月份。")
+            return redirect("scoring:grading", year)
+    return render(request, "scoring/reopen_year.html", {"form": form, "year": year})
+
+
+@access.office_required
+def tiers(request, year):
+    get_rule_set(year)
+    state = year_state(year)
+    if not state.finalized:
+        messages.info(request, f"{year} 年度尚未定级，定级后才能确认下年分类。")
+        return redirect("scoring:grading", year)
+    results = AnnualResult.objects.filter(year=year).order_by("rank", "organization__path")
+    changed = results.exclude(override_tier="")
+    only_changed = request.GET.get("changed") == "1"
+    page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
+    rows = [_result_row(r) for r in page]
+    _add_names(rows, year)
+    counts = dict(results.order_by().values_list("proposed_tier").annotate(n=Count("pk")))
+    return render(
+        request,
+        "scoring/tiers.html",
+        {
+            "year": year,
+            "state": state,
+            "rows": rows,
+            "page": page,
+            "query": "changed=1" if only_changed else "",
+            "only_changed": only_changed,
+            "changed_count": changed.count(),
+            "counts": [(t, counts.get(t.value, 0)) for t in Tier],
+            "tier_choices": Tier.choices,
+        },
+    )
+
+
+@require_POST
+@access.office_required
+def tier_override(request, year, pk):
+    result = get_object_or_404(AnnualResult, year=year, organization_id=pk)
+    form = OverrideForm(posted(request))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            override_tier(result=result, user=request.user, **form.cleaned_data)
+        except Refused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, "已保存调整。")
+    page = request.POST.get("page", "")
+    target = reverse("scoring:tiers", args=[year])
+    return redirect(f"{target}?page={page}" if page.isdigit() else target)
+
+
+@require_POST
+@access.office_required
+def tiers_confirm(request, year):
+    try:
+        confirm_tiers(year=year, user=request.user)
+    except Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{year + 1} 年度分类已确认，并记入各组织的分类记录。")
+    return redirect("scoring:tiers", year)
+
+
+@access.office_required
+def grades_export(request, year):
+    rule_set = get_rule_set(year)
+    state = year_state(year)
+    buffer = BytesIO()
+    exports.write_grades(
+        year,
+        buffer,
+        zone_name=settings.PARTYBUILD_ZONE_NAME,
+        rule_set=rule_set,
+        finalized=state.finalized,
+        today=timezone.localdate(),
+    )
+    buffer.seek(0)
+    suffix = "" if state.finalized else "（预估）"
+    return FileResponse(buffer, as_attachment=True, filename=f"{year}年度评级表{suffix}.xlsx")
