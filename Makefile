@@ -31,3 +31,7 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
+
+# PostgreSQL only: DATABASE_URL defaults to a partybuild_bench database on the local server.
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/partybuild_bench} $(BIN)/python -m bench $(BENCH_ARGS)

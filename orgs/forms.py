@@ -195,7 +195,7 @@ class OrganizationFilterForm(forms.Form):
         return organizations
 
     def by_tier(self, organizations, year):
-        """Annotate the tier of `year` and filter by it when asked."""
-        organizations = organizations.with_tier(year)
+        """Filter by the tier of `year` when asked. The tier is a subquery per row, so it is
+        only computed when filtering by it; pages annotate it for their own rows."""
         tier = self.values()["tier"]
-        return organizations.filter(tier=tier) if tier else organizations
+        return organizations.with_tier(year).filter(tier=tier) if tier else organizations

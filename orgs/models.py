@@ -135,6 +135,11 @@ class OrganizationQuerySet(MP_NodeQuerySet):
             committee_pk=Subquery(committee.values("pk")[:1]),
         )
 
+    def committee_names(self):
+        """{committee path: short name}: an organization's committee is the first two steps
+        of its path."""
+        return dict(self.committees().values_list("path", "short_name"))
+
     def tier_counts(self, year):
         """{tier: count} over this queryset, computed in one grouped query."""
         rows = self.with_tier(year).order_by().values("tier").annotate(n=Count("pk"))

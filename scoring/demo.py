@@ -8,7 +8,7 @@ from decimal import Decimal
 from orgs.models import Organization, User
 
 from . import rules
-from .models import Level, QuarterTotal, RuleSet
+from .models import Level, RuleSet, Scorecard
 from .services import Cell, close_month, create_rule_set, record_points
 from .standings import quarter_standings
 
@@ -130,7 +130,7 @@ def plan_points(*, seed, organizations, years, upto):
 
 def fill_points(*, seed, years, upto, user):
     """Record the planned points month by month, closing every month before the last one."""
-    if QuarterTotal.objects.filter(year__in=years).exists():
+    if Scorecard.objects.filter(year__in=years).exists():
         return 0
     organizations = list(Organization.objects.scored().order_by("path"))
     recorded = 0

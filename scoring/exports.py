@@ -3,15 +3,19 @@
 Every text cell goes through `text()`, so nothing a user typed can become a formula.
 """
 
+from collections import Counter
 from io import BytesIO
 
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from orgs.models import Organization, Sector, TierAssignment
+from orgs.models import Organization, Sector, Tier, TierAssignment
 
 from .models import AnnualResult, Column, ItemKind, PointEntry
 from .standings import annual_totals, grade_rows
@@ -43,17 +47,62 @@ def text(ws, value, **style):
     return cell
 
 
+class _ColumnCell(Cell):
+    """A styled cell reused for every row of one column. openpyxl resolves a cell's style id
+    and builds an error message naming the cell each time a cell object is appended; for a
+    style that never changes both are computed once."""
+
+    def __init__(self, ws, style):
+        super().__init__(ws)
+        for name, setting in style.items():
+            setattr(self, name, setting)
+        self._style_id = str(ws.parent._cell_styles.add(self._style))
+
+    @property
+    def style_id(self):
+        return self._style_id
+
+    @property
+    def has_style(self):
+        return True
+
+    def __repr__(self):
+        return "<column cell>"
+
+
+def stream_styled_cells(ws):
+    """Let `ws.append` take ready cells without openpyxl's detour for them (it first tries a
+    cell as a value, formats an error, then replaces its placeholder cell), which costs more
+    than writing the cell. Rows of plain values are written exactly as before."""
+
+    def values_to_row(values, row_idx):
+        plain = WriteOnlyCell(ws)
+        for column, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                plain.value = value
+                cell = plain
+            cell.column, cell.row = column, row_idx
+            yield cell
+
+    ws._values_to_row = values_to_row
+    return ws
+
+
 class Styled:
     """A reusable styled cell for one column of a write-only sheet: openpyxl writes each
-    appended cell before reading the next, so one object per column serves every row."""
+    appended cell before reading the next, so one object per column serves every row. The
+    column's values are all numbers (or all text), so they skip openpyxl's type detection."""
 
-    def __init__(self, ws, **style):
-        self.cell = WriteOnlyCell(ws)
-        for name, setting in style.items():
-            setattr(self.cell, name, setting)
+    def __init__(self, ws, data_type="n", **style):
+        self.cell = _ColumnCell(ws, style)
+        self.cell.data_type = data_type
 
     def __call__(self, value):
-        self.cell.value = value
+        self.cell._value = value
         return self.cell
 
 
@@ -63,9 +112,9 @@ def to_bytes(workbook):
     return buffer.getvalue()
 
 
-def month_template_rows(rule_set, items, year, month):
+def month_template_rows(rule_set, items, year, month, organizations):
     """The month template: title, instructions, header with item codes, caps, then one row
-    per scored organization with its current values."""
+    per organization of the queryset with its current values."""
     yield [f"{year}年{month}月 基层党组织积分录入模板"]
     yield [
         f"只填分值：{rule_set.point_step:.1f} 的整数倍，扣分项填负数，空白表示不记分。"
@@ -77,11 +126,11 @@ def month_template_rows(rule_set, items, year, month):
         "",
         *(-i.quarterly_cap if i.kind == "deduction" else i.quarterly_cap for i in items),
     ]
-    organizations = Organization.objects.scored().only("pk", "code", "name")
+    organizations = organizations.only("pk", "code", "name")
     values = {}
     for org_id, item_id, points in (
         PointEntry.objects.recorded()
-        .filter(year=year, month=month)
+        .filter(year=year, month=month, organization__in=organizations.values("pk"))
         .values_list("organization_id", "item_id", "points")
         .iterator(chunk_size=5000)
     ):
@@ -90,13 +139,15 @@ def month_template_rows(rule_set, items, year, month):
         yield [org.code, org.name, *(values.get((org.pk, item.pk)) for item in items)]
 
 
-def write_month_template(rule_set, year, month):
+def write_month_template(rule_set, year, month, organizations=None):
+    if organizations is None:
+        organizations = Organization.objects.scored()
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{year}年{month}月")
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 36
     ws.freeze_panes = f"C{FIRST_DATA_ROW}"
-    rows = month_template_rows(rule_set, rule_set.ordered_items(), year, month)
+    rows = month_template_rows(rule_set, rule_set.ordered_items(), year, month, organizations)
     for number, row in enumerate(rows, start=1):
         if number == 1:
             ws.append([text(ws, row[0], font=TITLE)])
@@ -274,82 +325,66 @@ GRADE_FILLS = {
 GRADE_NAMES = {1: "一档", 2: "二档", 3: "三档"}
 
 
-def committee_names():
-    """{committee path: short name}: an organization's committee is the prefix of its path."""
-    return {
-        path: short or name
-        for path, short, name in Organization.objects.committees().values_list(
-            "path", "short_name", "name"
-        )
-    }
-
-
 def grade_sheet_rows(year, rule_set, finalized):
     """One tuple per organization in rank order (the grade sheet's columns after 序号), from
     the stored results of a finalized year or computed as the year stands."""
-    committees = committee_names()
     sectors = dict(Sector.choices)
-    prefix = Organization.steplen * 2
     if finalized:
         results = (
             AnnualResult.objects.filter(year=year)
-            .order_by("rank", "organization__path")
+            .order_by("rank", "organization_id")
             .values_list(
-                "organization__code",
-                "organization__name",
-                "organization__path",
+                "code",
+                "name",
+                "committee",
                 "sector",
                 "tier",
-                "q1",
-                "q2",
-                "q3",
-                "q4",
-                "bonus",
-                "deduction",
-                "total",
+                # Points are halves and money whole yuan: exact as binary floats, which the
+                # database driver reads several times faster than Decimals.
+                *(Cast(name, FloatField()) for name in ("q1", "q2", "q3", "q4", "bonus")),
+                *(Cast(name, FloatField()) for name in ("deduction", "total")),
                 "rank",
                 "warnings",
                 "grade",
                 "proposed_tier",
                 "override_tier",
-                "coefficient",
-                "subsidy",
+                Cast("coefficient", FloatField()),
+                Cast("subsidy", FloatField()),
                 "note",
                 "override_reason",
             )
             .iterator(chunk_size=5000)
         )
-        for (
-            code,
-            name,
-            path,
-            sector,
-            tier,
-            *numbers,
-            grade,
-            proposed,
-            override,
-            coefficient,
-            subsidy,
-            note,
-            override_reason,
-        ) in results:
+        tier_labels = {"": "", **{t: f"{t}类" for t in Tier.values}}
+        for row in results:
+            (code, name, committee, sector, tier, q1, q2, q3, q4, bonus, deduction, total, rank,
+             warnings, grade, proposed, override, coefficient, subsidy, note, reason) = row  # fmt: skip
             if override:
-                note = f"{note}；调整为{override}类：{override_reason}".lstrip("；")
+                note = f"{note}；调整为{override}类：{reason}".lstrip("；")
             yield (
                 code,
                 name,
-                committees.get(path[:prefix], ""),
+                committee,
                 sectors[sector],
-                f"{tier}类" if tier else "",
-                *numbers,
+                tier_labels[tier],
+                q1,
+                q2,
+                q3,
+                q4,
+                bonus,
+                deduction,
+                total,
+                rank,
+                warnings,
                 grade,
-                f"{override or proposed}类",
+                tier_labels[override or proposed],
                 coefficient,
                 subsidy,
                 note,
             )
         return
+    committees = Organization.objects.committee_names()
+    prefix = Organization.steplen * 2
     tiers = {}
     for org_id, tier in (
         TierAssignment.objects.filter(year__lte=year)
@@ -358,7 +393,7 @@ def grade_sheet_rows(year, rule_set, finalized):
         .iterator(chunk_size=10000)
     ):
         tiers[org_id] = tier
-    rows = annual_totals(Organization.objects.scored(), year).iterator(chunk_size=5000)
+    rows = annual_totals(Organization.objects.scored(), year, names=True).iterator(chunk_size=5000)
     for g in grade_rows(rows, rule_set):
         row = g.row
         tier = tiers.get(row["pk"])
@@ -389,7 +424,7 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
     """年度评级表: a title row, the date, a frozen header, one row per organization, printable
     on A4 landscape with the header repeated; a second sheet sums counts and subsidies."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet("年度评级表")
+    ws = stream_styled_cells(workbook.create_sheet("年度评级表"))
     for index, (_, width) in enumerate(GRADE_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "D4"
@@ -406,39 +441,23 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
         [text(ws, name, font=BOLD, fill=HEADER_FILL, alignment=WRAP) for name, _ in GRADE_COLUMNS]
     )
     points = [Styled(ws, number_format="0.0") for _ in range(7)]
-    grade_cells = {grade: Styled(ws, fill=fill) for grade, fill in GRADE_FILLS.items()}
-    coefficient_cell = Styled(ws, number_format="0.00")
-    money_cell = Styled(ws, number_format="#,##0")
-    counts = {}
+    grade_cells = {
+        grade: (Styled(ws, "s", fill=fill), GRADE_NAMES[grade])
+        for grade, fill in GRADE_FILLS.items()
+    }
+    counts = Counter()
+    subsidies = Counter()
     for number, row in enumerate(grade_sheet_rows(year, rule_set, finalized), start=1):
-        (
-            code,
-            name,
-            committee,
-            sector,
-            tier,
-            q1,
-            q2,
-            q3,
-            q4,
-            bonus,
-            deduction,
-            total,
-            rank,
-            warnings,
-            grade,
-            next_tier,
-            coefficient,
-            subsidy,
-            note,
-        ) = row
-        key = (sector, grade)
-        count, money = counts.get(key, (0, 0))
-        counts[key] = (count + 1, money + (subsidy or 0))
+        (code, name, committee, sector, tier, q1, q2, q3, q4, bonus, deduction, total, rank,
+         warnings, grade, next_tier, coefficient, subsidy, note) = row  # fmt: skip
+        counts[sector, grade] += 1
+        if subsidy:
+            subsidies[sector] += subsidy
+        grade_cell, grade_name = grade_cells[grade]
         ws.append(
             [
                 number,
-                text(ws, code),
+                code,  # codes are letters, digits and hyphens, never a formula
                 text(ws, name),
                 text(ws, committee),
                 sector,
@@ -452,10 +471,10 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
                 points[6](total),
                 rank,
                 warnings,
-                grade_cells[grade](GRADE_NAMES[grade]),
+                grade_cell(grade_name),
                 next_tier,
-                coefficient_cell(coefficient) if coefficient is not None else None,
-                money_cell(subsidy) if subsidy is not None else None,
+                coefficient,
+                subsidy,
                 text(ws, note),
             ]
         )
@@ -468,11 +487,12 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
             for v in ("类型", "一档", "二档", "三档", "合计", "奖补金额合计(元)")
         ]
     )
-    sectors = [label for label in Sector.labels if any(s == label for s, _ in counts)]
     grand = [0, 0, 0, 0, 0]
-    for sector in sectors:
-        per = [counts.get((sector, g), (0, 0)) for g in (1, 2, 3)]
-        line = [per[0][0], per[1][0], per[2][0], sum(p[0] for p in per), sum(p[1] for p in per)]
+    for sector in Sector.labels:
+        per = [counts[sector, g] for g in (1, 2, 3)]
+        if not sum(per):
+            continue
+        line = [*per, sum(per), subsidies[sector]]
         grand = [a + b for a, b in zip(grand, line, strict=True)]
         summary.append([sector, *line])
     summary.append([text(summary, "合计", font=BOLD), *grand])

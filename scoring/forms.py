@@ -51,6 +51,10 @@ class RuleSetForm(forms.ModelForm):
         )
         if None not in (red, orange, warning) and not red <= orange <= warning:
             raise forms.ValidationError("预警线应满足：红色 ≤ 橙色 ≤ 季度预警线。")
+        if red is not None and red <= 0:
+            self.add_error(
+                "red_threshold", "红色预警线必须大于 0：没有任何记录的季度（0 分）应为红色预警。"
+            )
         second, first = cleaned.get("second_grade_min"), cleaned.get("first_grade_min")
         if None not in (second, first) and second > first:
             raise forms.ValidationError("二档最低分不能高于一档最低分。")

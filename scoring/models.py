@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from orgs.models import Organization
 
 from . import rules
-from .queries import PointEntryQuerySet, QuarterTotalQuerySet
+from .queries import PointEntryQuerySet
 
 POINTS = {"max_digits": 6, "decimal_places": 1}
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -80,6 +80,8 @@ class RuleSet(models.Model):
         verbose_name_plural = "评分细则"
         ordering = ["-year"]
         constraints = [
+            # A quarter without entries totals 0 and must be warned red, whatever came before.
+            models.CheckConstraint(condition=Q(red_threshold__gt=0), name="ruleset_red_positive"),
             models.CheckConstraint(
                 condition=Q(red_threshold__lte=models.F("orange_threshold"))
                 & Q(orange_threshold__lte=models.F("warning_threshold")),
@@ -229,35 +231,45 @@ class PointEntry(models.Model):
         return f"{self.organization_id} {self.year}-{self.month} {self.item_id}: {self.points}"
 
 
-class QuarterTotal(models.Model):
-    """Per organization and quarter, the sums of its entries, kept current in the same
-    transaction as every write to PointEntry: warnings and grading read four rows per
-    organization and year instead of every entry."""
+class Scorecard(models.Model):
+    """One organization's year as the rules see it: the four quarter totals with their entry
+    counts and warning levels, bonus, deductions, vetoes and the annual total. Kept current in
+    the same transaction as every write to its points (and to thresholds), so that warnings and
+    grading read one row per organization instead of every entry. An organization without a row
+    has recorded nothing that year."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="quarter_totals"
+        Organization, on_delete=models.PROTECT, related_name="scorecards"
     )
     year = models.PositiveSmallIntegerField()
-    quarter = models.PositiveSmallIntegerField()
-    routine = models.DecimalField(default=0, **POINTS)
+    q1 = models.DecimalField(default=0, **POINTS)
+    q2 = models.DecimalField(default=0, **POINTS)
+    q3 = models.DecimalField(default=0, **POINTS)
+    q4 = models.DecimalField(default=0, **POINTS)
+    e1 = models.PositiveSmallIntegerField(default=0)
+    e2 = models.PositiveSmallIntegerField(default=0)
+    e3 = models.PositiveSmallIntegerField(default=0)
+    e4 = models.PositiveSmallIntegerField(default=0)
+    l1 = models.PositiveSmallIntegerField(default=0)
+    l2 = models.PositiveSmallIntegerField(default=0)
+    l3 = models.PositiveSmallIntegerField(default=0)
+    l4 = models.PositiveSmallIntegerField(default=0)
     bonus = models.DecimalField(default=0, **POINTS)
     deduction = models.DecimalField(default=0, **POINTS)
     total = models.DecimalField(default=0, **POINTS)
     vetoes = models.PositiveSmallIntegerField(default=0)
-    entries = models.PositiveSmallIntegerField(default=0)
-
-    objects = QuarterTotalQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["year", "quarter", "organization"], name="quarter_total_one_per_quarter"
-            ),
+            models.UniqueConstraint(fields=["year", "organization"], name="scorecard_one_per_year"),
         ]
-        indexes = [models.Index(fields=["organization", "year"], name="quarter_total_org_year")]
+        indexes = [models.Index(fields=["organization", "year"], name="scorecard_org_year")]
 
     def __str__(self):
-        return f"{self.organization_id} {self.year}Q{self.quarter}: {self.total}"
+        return f"{self.organization_id} {self.year}: {self.total}"
+
+    def quarter(self, number):
+        return getattr(self, f"q{number}")
 
 
 class Period(models.Model):
@@ -449,6 +461,10 @@ class AnnualResult(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
+    # As they were when the year was finalized: the sheet of a past year keeps its names.
+    code = models.CharField("组织编码", max_length=20)
+    name = models.CharField("组织名称", max_length=100)
+    committee = models.CharField("所属党委", max_length=100, blank=True)
     sector = models.CharField("类型", max_length=16)
     tier = models.CharField("本年类别", max_length=1, blank=True)
     q1 = models.DecimalField("第一季度", **POINTS)
@@ -477,6 +493,9 @@ class AnnualResult(models.Model):
         verbose_name = "年度结果"
         verbose_name_plural = "年度结果"
         ordering = ["year", "rank", "organization_id"]
+        indexes = [
+            models.Index(fields=["year", "rank", "organization"], name="annual_result_by_rank")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["year", "organization"], name="annual_result_once"),
             models.CheckConstraint(

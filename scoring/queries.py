@@ -26,23 +26,25 @@ class PointEntryQuerySet(models.QuerySet):
             .values_list("organization_id", "item_id", "month", "points")
         )
 
-    def quarter_sums(self, org_ids, year, quarters):
-        """The QuarterTotal figures recomputed from the raw rows, one row per (organization,
-        quarter) that has entries among `org_ids` × `quarters` of `year`."""
-        months = [m for q in quarters for m in rules.months_of(q)]
+    def scorecard_sums(self, org_ids, years):
+        """The Scorecard figures recomputed from the raw rows: one row per (organization,
+        year) among `org_ids` × `years` that has entries."""
         recorded = Q(points__isnull=False)
+
+        def quarter(number):
+            return recorded & Q(month__in=rules.months_of(number))
+
         return (
-            self.filter(organization_id__in=org_ids, year=year, month__in=months)
+            self.filter(organization_id__in=org_ids, year__in=years)
             .order_by()
-            .annotate(quarter=QUARTER)
-            .values("organization_id", "quarter")
+            .values("organization_id", "year")
             .annotate(
-                routine=Sum("points", filter=recorded & Q(item__kind=rules.ROUTINE), default=0),
+                **{f"q{n}": Sum("points", filter=quarter(n), default=0) for n in range(1, 5)},
+                **{f"e{n}": Count("pk", filter=quarter(n)) for n in range(1, 5)},
                 bonus=Sum("points", filter=recorded & Q(item__kind=rules.FEATURED), default=0),
                 deduction=Sum("points", filter=recorded & Q(item__kind=rules.DEDUCTION), default=0),
                 total=Sum("points", filter=recorded, default=0),
                 vetoes=Count("pk", filter=recorded & Q(item__veto=True, points__lt=0)),
-                entries=Count("pk", filter=recorded),
             )
         )
 
@@ -79,12 +81,6 @@ class PointEntryQuerySet(models.QuerySet):
             .values("month", "item__major__column", "item__kind")
             .annotate(points=Sum("points"))
         )
-
-
-class QuarterTotalQuerySet(models.QuerySet):
-    def totals_by_quarter(self):
-        """{quarter: total} over this queryset (one organization and year)."""
-        return dict(self.order_by().values_list("quarter").annotate(total=Sum("total")))
 
 
 def with_previous_points(history):

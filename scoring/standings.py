@@ -1,21 +1,22 @@
-"""Where each organization stands in a quarter: totals from QuarterTotal (one query for all
-organizations), verdicts from rules.py with each year's own thresholds."""
+"""Where organizations stand, read from their Scorecards (one row per organization and year,
+one query for all organizations), with verdicts from rules.py under each year's thresholds."""
 
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, FilteredRelation, Q, Sum, Window
+from django.db.models import F, FilteredRelation, Q, Value, Window
 from django.db.models.functions import Coalesce, Rank
 
 from orgs.models import Sector
 
 from . import rules
-from .models import QuarterTotal, RuleSet
+from .models import RuleSet, Scorecard
 
 # 绩效评定 applies to agencies and villages; 奖补兑现 to non-public enterprises and social
 # organizations (DOMAIN.md, "Use of results").
 PERFORMANCE_SECTORS = {Sector.AGENCY, Sector.VILLAGE}
+ZERO = Decimal(0)
 
 
 @dataclass
@@ -53,40 +54,54 @@ def level_at(period, total_of, thresholds):
     )
 
 
-def quarter_standings(organizations, year, quarter):
-    """{organization_id: Standing} for every organization in the queryset."""
-    periods = [(year, quarter), *rules.previous_quarters(year, quarter, 2)]
-    thresholds = thresholds_by_year(y for y, _ in periods)
-    within = [Q(year=y, quarter=q) for y, q in periods]
-    rows = (
-        QuarterTotal.objects.filter(
-            within[0] | within[1] | within[2], organization__in=organizations.values("pk")
-        )
-        .order_by()
-        .values("organization_id")
-        .annotate(
-            t0=Sum("total", filter=within[0], default=0),
-            e0=Sum("entries", filter=within[0], default=0),
-            t1=Sum("total", filter=within[1], default=0),
-            t2=Sum("total", filter=within[2], default=0),
-        )
-        .values_list("organization_id", "t0", "e0", "t1", "t2")
+def _card(year):
+    return FilteredRelation("scorecards", condition=Q(scorecards__year=year))
+
+
+def with_quarter(organizations, year, quarter):
+    """Annotate `q_total`, `q_entries` and `q_level` of (year, quarter) and `p1_total`,
+    `p2_total` of the two quarters before it. An organization without a scorecard recorded
+    nothing: its total is 0, and the rule set's red line (always above 0) makes that red."""
+    thresholds = thresholds_by_year([year, year - 1])
+    empty_level = rules.warning_level(
+        ZERO, thresholds.get(year), previous_warned=False, before_previous_warned=False
     )
-    found = {row[0]: row[1:] for row in rows}
-    zero = (Decimal(0), 0, Decimal(0), Decimal(0))
-    result = {}
-    for org_id in organizations.values_list("pk", flat=True):
-        total, entries, previous, second = found.get(org_id, zero)
-        by_period = dict(zip(periods, (total, previous, second), strict=True))
-        result[org_id] = Standing(
-            organization_id=org_id,
+    annotated = organizations.annotate(card=_card(year), last_card=_card(year - 1))
+
+    def total(period):
+        relation = "card" if period[0] == year else "last_card"
+        return Coalesce(F(f"{relation}__q{period[1]}"), Value(ZERO))
+
+    before, before_that = rules.previous_quarters(year, quarter, 2)
+    return annotated.annotate(
+        q_total=total((year, quarter)),
+        q_entries=Coalesce(F(f"card__e{quarter}"), 0),
+        q_level=Coalesce(F(f"card__l{quarter}"), empty_level),
+        p1_total=total(before),
+        p2_total=total(before_that),
+    )
+
+
+def quarter_standings(organizations, year, quarter):
+    """{organization_id: Standing} for every organization in the queryset, from one query."""
+    before, before_that = rules.previous_quarters(year, quarter, 2)
+    ruled = set(thresholds_by_year([before[0], before_that[0]]))
+    rows = (
+        with_quarter(organizations, year, quarter)
+        .order_by()
+        .values_list("pk", "q_total", "q_entries", "p1_total", "p2_total", "q_level")
+    )
+    return {
+        pk: Standing(
+            organization_id=pk,
             total=total,
             entries=entries,
-            previous_total=previous if periods[1][0] in thresholds else None,
-            before_previous_total=second if periods[2][0] in thresholds else None,
-            level=level_at(periods[0], by_period.__getitem__, thresholds),
+            previous_total=previous if before[0] in ruled else None,
+            before_previous_total=second if before_that[0] in ruled else None,
+            level=level,
         )
-    return result
+        for pk, total, entries, previous, second, level in rows
+    }
 
 
 def level_counts(standings):
@@ -100,44 +115,45 @@ def recent_quarters(year, quarter, count):
 
 
 def quarter_history(org_ids, periods):
-    """{(organization_id, year, quarter): total} for the given quarters."""
-    condition = Q(pk__in=[])
-    for y, q in periods:
-        condition |= Q(year=y, quarter=q)
-    rows = QuarterTotal.objects.filter(condition, organization_id__in=org_ids).values_list(
-        "organization_id", "year", "quarter", "total"
-    )
-    return {(org, y, q): total for org, y, q, total in rows}
+    """{(organization_id, year, quarter): total} for the given quarters that have entries."""
+    years = {y for y, _ in periods}
+    wanted = set(periods)
+    result = {}
+    for org, year, *totals in Scorecard.objects.filter(
+        organization_id__in=org_ids, year__in=years
+    ).values_list("organization_id", "year", "q1", "q2", "q3", "q4"):
+        for number, total in enumerate(totals, start=1):
+            if (year, number) in wanted:
+                result[(org, year, number)] = total
+    return result
 
 
-def annual_totals(organizations, year):
-    """Every organization of the queryset with its year from QuarterTotal: q1–q4, bonus,
+def annual_totals(organizations, year, *, names=False):
+    """Every organization of the queryset with its year from its scorecard: q1–q4, bonus,
     deduction, vetoes and total, ranked overall and within its sector (ties share a rank),
-    best first. One query."""
-    totals = FilteredRelation("quarter_totals", condition=Q(quarter_totals__year=year))
+    best first; with `names`, also its code, name and path. One query, no aggregation."""
 
-    def summed(field, **where):
-        condition = Q(**{f"year_totals__{k}": v for k, v in where.items()}) if where else None
-        return Coalesce(Sum(f"year_totals__{field}", filter=condition), Decimal(0))
+    def figure(name):
+        return Coalesce(F(f"card__{name}"), Value(ZERO))
 
     return (
-        organizations.annotate(year_totals=totals)
-        .values("pk", "code", "name", "sector", "path")
+        organizations.annotate(card=_card(year))
+        .values("pk", "sector", *(("code", "name", "path") if names else ()))
         .annotate(
-            q1=summed("total", quarter=1),
-            q2=summed("total", quarter=2),
-            q3=summed("total", quarter=3),
-            q4=summed("total", quarter=4),
-            bonus=summed("bonus"),
-            deduction=summed("deduction"),
-            vetoes=Coalesce(Sum("year_totals__vetoes"), 0),
-            total=summed("total"),
+            q1=figure("q1"),
+            q2=figure("q2"),
+            q3=figure("q3"),
+            q4=figure("q4"),
+            bonus=figure("bonus"),
+            deduction=figure("deduction"),
+            vetoes=Coalesce(F("card__vetoes"), 0),
+            total=figure("total"),
         )
         .annotate(
             rank=Window(Rank(), order_by=F("total").desc()),
             sector_rank=Window(Rank(), partition_by=F("sector"), order_by=F("total").desc()),
         )
-        .order_by("rank", "path")
+        .order_by("rank", "pk")
     )
 
 

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from orgs import demo as org_demo
 from orgs.models import CoveredUnit, Organization, Role, Sector, User
 from scoring import demo, rules
-from scoring.models import Period, PointEntry, QuarterTotal, RuleSet
+from scoring.models import Period, PointEntry, RuleSet, Scorecard
+from scoring.standings import annual_totals, grade_rows, quarter_standings
 
 pytestmark = pytest.mark.django_db
 
@@ -46,41 +47,21 @@ def test_it_records_two_years_and_closes_all_but_the_last_month():
     last, this = sorted(RuleSet.objects.values_list("year", flat=True))
     months = set(PointEntry.objects.filter(year=last).values_list("month", flat=True))
     assert months == set(range(1, 13))
-    assert set(QuarterTotal.objects.filter(year=last).values_list("quarter", flat=True)) == {
-        1,
-        2,
-        3,
-        4,
-    }
+    assert Scorecard.objects.filter(year=last).count() == 304
     assert not Period.objects.filter(year=last, closed=False).exists()
     assert PointEntry.objects.filter(year=this).exists()
 
 
 def test_every_warning_level_and_grade_appears():
     last = RuleSet.objects.order_by("year").first()
-    thresholds = last.thresholds
-    rows = QuarterTotal.objects.filter(year=last.year).values(
-        "organization_id", "quarter", "total", "vetoes"
-    )
-    quarters, vetoed = {}, set()
-    for row in rows:
-        quarters.setdefault(row["organization_id"], [0, 0, 0, 0])[row["quarter"] - 1] = row["total"]
-        if row["vetoes"]:
-            vetoed.add(row["organization_id"])
-    levels, grades = set(), set()
-    for org_id in Organization.objects.scored().values_list("pk", flat=True):
-        q = quarters.get(org_id, [0, 0, 0, 0])
-        for i in range(4):
-            warned = [i > k and rules.is_warned(q[i - k - 1], thresholds) for k in (0, 1)]
-            levels.add(
-                rules.warning_level(
-                    q[i], thresholds, previous_warned=warned[0], before_previous_warned=warned[1]
-                )
-            )
-        grades.add(rules.annual_grade(sum(q), thresholds, vetoed=org_id in vetoed))
+    scored = Organization.objects.scored()
+    levels = set()
+    for quarter in range(1, 5):
+        levels |= {s.level for s in quarter_standings(scored, last.year, quarter).values()}
+    graded = list(grade_rows(annual_totals(scored, last.year), last))
     assert levels == {rules.NOT_WARNED, rules.YELLOW, rules.ORANGE, rules.RED}
-    assert grades == {rules.FIRST, rules.SECOND, rules.THIRD}
-    assert len(vetoed) == 1
+    assert {g.grade for g in graded} == {rules.FIRST, rules.SECOND, rules.THIRD}
+    assert sum(g.vetoed for g in graded) == 1
 
 
 def test_it_is_idempotent():

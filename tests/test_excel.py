@@ -281,3 +281,11 @@ def test_the_export_command_writes_every_entry_of_the_year(zone, items, tmp_path
     assert rows[1] == ("A-1", "甲一支部", 3, "2.1", "“三会一课”", 2, '=HYPERLINK("http://x")')
     assert rows[2] == ("B-1", "乙一支部", 5, "D1", "材料逾期或不实", -1, "逾期")
     assert ws["G2"].data_type == "s"
+
+
+def test_the_template_follows_the_grid_filter(zone, items, login):
+    url = reverse("scoring:template", args=[2025, 3])
+    response = login(zone.staff).get(url, {"committee": zone.com_b.pk})
+    ws = openpyxl.load_workbook(BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    codes = [row[0] for row in ws.iter_rows(min_row=exports.FIRST_DATA_ROW, values_only=True)]
+    assert codes == ["B", "B-1"]

@@ -39,7 +39,7 @@ def year(zone, rule_set):
 
 
 def graded(zone, rule_set):
-    rows = annual_totals(Organization.objects.scored(), 2025)
+    rows = annual_totals(Organization.objects.scored(), 2025, names=True)
     return {g.row["code"]: g for g in grade_rows(rows, rule_set)}
 
 

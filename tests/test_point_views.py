@@ -4,7 +4,7 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from scoring.models import Period, PointEntry, QuarterTotal
+from scoring.models import Period, PointEntry, Scorecard
 from scoring.services import Cell, close_month, record_points
 
 from .conftest import make_org
@@ -193,4 +193,4 @@ def test_staff_get_an_editable_record_sheet(zone, items, login):
 def test_month_totals_are_kept_through_the_view(zone, items, login):
     cells = [{"org": zone.a2.pk, "item": items["F1"].pk, "month": 7, "value": "2", "version": 0}]
     post_cells(login(zone.staff), cells)
-    assert QuarterTotal.objects.get(organization=zone.a2, quarter=3).bonus == 2
+    assert Scorecard.objects.get(organization=zone.a2).bonus == 2

@@ -6,7 +6,7 @@ from django.db.models import Count, Q, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.models import PointEntry, QuarterTotal
+from scoring.models import PointEntry, Scorecard
 from scoring.queries import QUARTER, with_previous_points
 from scoring.services import (
     Cell,
@@ -17,6 +17,7 @@ from scoring.services import (
     record_points,
     reopen_month,
 )
+from scoring.standings import level_at, thresholds_by_year
 
 
 def save(zone, *cells, user=None, reason="测试"):
@@ -51,12 +52,13 @@ def test_copying_last_year_keeps_items_and_thresholds(zone, rule_set):
 
 def test_it_saves_points_and_keeps_the_month_total(zone, items):
     save(zone, cell(zone.a1, items["2.1"], 3, "1.5"), cell(zone.a1, items["D1"], 3, "-1"))
-    total = QuarterTotal.objects.get(organization=zone.a1, year=2025, quarter=1)
-    assert (total.routine, total.deduction, total.total, total.entries) == (
-        D("1.5"),
+    card = Scorecard.objects.get(organization=zone.a1, year=2025)
+    assert (card.q1, card.deduction, card.total, card.e1, card.l1) == (
+        D("0.5"),
         D("-1"),
         D("0.5"),
         2,
+        3,
     )
 
 
@@ -73,7 +75,7 @@ def test_it_refuses_the_whole_batch_naming_every_bad_cell(zone, items):
         "甲二支部 · 2.1 “三会一课” · 3月：分值须为 0.5 的整数倍",
     ]
     assert not PointEntry.objects.exists()
-    assert not QuarterTotal.objects.exists()
+    assert not Scorecard.objects.exists()
 
 
 def test_the_three_months_of_a_quarter_share_the_cap(zone, items):
@@ -94,9 +96,7 @@ def test_a_batch_counts_its_own_cells_against_the_cap(zone, items):
 def test_lowering_one_month_makes_room_in_another_within_a_batch(zone, items):
     save(zone, cell(zone.a1, items["1.1"], 1, "1.5"))
     save(zone, cell(zone.a1, items["1.1"], 1, "0.5"), cell(zone.a1, items["1.1"], 2, "1.0"))
-    assert QuarterTotal.objects.filter(organization=zone.a1).aggregate(t=Sum("total"))["t"] == D(
-        "1.5"
-    )
+    assert Scorecard.objects.filter(organization=zone.a1).aggregate(t=Sum("total"))["t"] == D("1.5")
 
 
 @pytest.mark.parametrize(("value", "message"), [("1", "扣分项只能填 0 或负数"), ("-3", "扣分上限")])
@@ -108,7 +108,7 @@ def test_deductions_are_negative_and_capped(zone, items, value, message):
 
 def test_a_veto_deduction_is_counted_in_the_month_total(zone, items):
     save(zone, cell(zone.a1, items["D2"], 5, "-10"))
-    assert QuarterTotal.objects.get(organization=zone.a1, quarter=2).vetoes == 1
+    assert Scorecard.objects.get(organization=zone.a1).vetoes == 1
 
 
 def test_a_second_save_of_the_same_cell_from_an_old_version_is_refused(zone, items):
@@ -127,7 +127,7 @@ def test_clearing_a_cell_keeps_its_row_and_history(zone, items):
     save(zone, cell(zone.a1, items["2.1"], 3, None, version=1))
     entry = PointEntry.objects.get()
     assert (entry.points, entry.version) == (None, 2)
-    assert QuarterTotal.objects.get(organization=zone.a1, quarter=1).total == 0
+    assert Scorecard.objects.get(organization=zone.a1).q1 == 0
     with pytest.raises(PointsRejected):
         save(zone, cell(zone.a1, items["2.1"], 3, "1.0", version=0))
 
@@ -191,31 +191,57 @@ def raw_quarter_sums():
     rows = (
         PointEntry.objects.annotate(quarter=QUARTER)
         .values("organization_id", "year", "quarter")
-        .annotate(
-            total=Sum("points", filter=recorded, default=0),
-            bonus=Sum("points", filter=recorded & Q(item__kind="featured"), default=0),
-            n=Count("pk", filter=recorded),
-            vetoes=Count("pk", filter=recorded & Q(item__veto=True, points__lt=0)),
-        )
+        .annotate(total=Sum("points", filter=recorded, default=0), n=Count("pk", filter=recorded))
     )
     return {
-        (r["organization_id"], r["year"], r["quarter"]): (
-            r["total"],
-            r["bonus"],
-            r["n"],
-            r["vetoes"],
-        )
+        (r["organization_id"], r["year"], r["quarter"]): (r["total"], r["n"])
         for r in rows
         if r["n"]
     }
 
 
 def kept_quarter_totals():
-    return {
-        (t.organization_id, t.year, t.quarter): (t.total, t.bonus, t.entries, t.vetoes)
-        for t in QuarterTotal.objects.all()
-        if t.entries
+    kept = {}
+    for card in Scorecard.objects.all():
+        for n in range(1, 5):
+            if getattr(card, f"e{n}"):
+                kept[(card.organization_id, card.year, n)] = (
+                    card.quarter(n),
+                    getattr(card, f"e{n}"),
+                )
+    return kept
+
+
+def kept_levels_are_the_rules_levels():
+    """Every stored level equals the one computed from the stored totals."""
+    cards = list(Scorecard.objects.all())
+    totals = {(c.organization_id, c.year, n): c.quarter(n) for c in cards for n in range(1, 5)}
+    thresholds = thresholds_by_year({c.year for c in cards} | {c.year - 1 for c in cards})
+    for c in cards:
+        for n in range(1, 5):
+            expected = level_at(
+                (c.year, n), lambda p, org=c.organization_id: totals.get((org, *p), 0), thresholds
+            )
+            assert getattr(c, f"l{n}") == expected, (c.organization_id, c.year, n)
+    return True
+
+
+def annual_sums_are_kept():
+    recorded = Q(points__isnull=False)
+    raw = {
+        (r["organization_id"], r["year"]): (r["total"], r["bonus"], r["vetoes"])
+        for r in PointEntry.objects.values("organization_id", "year").annotate(
+            total=Sum("points", filter=recorded, default=0),
+            bonus=Sum("points", filter=recorded & Q(item__kind="featured"), default=0),
+            vetoes=Count("pk", filter=recorded & Q(item__veto=True, points__lt=0)),
+        )
     }
+    kept = {
+        (c.organization_id, c.year): (c.total, c.bonus, c.vetoes) for c in Scorecard.objects.all()
+    }
+    return all(kept.get(key) == value for key, value in raw.items()) and all(
+        raw.get(key, (0, 0, 0)) == value for key, value in kept.items()
+    )
 
 
 writes = st.lists(
@@ -223,7 +249,7 @@ writes = st.lists(
         st.tuples(
             st.sampled_from(["a1", "a2", "b1"]),
             st.sampled_from(["1.1", "2.1", "F1", "D1", "D2"]),
-            st.integers(1, 6),
+            st.integers(1, 12),
             st.one_of(st.none(), st.integers(-6, 6).map(lambda n: D(n) / 2)),
         ),
         min_size=1,
@@ -246,3 +272,5 @@ def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
         with contextlib.suppress(PointsRejected):
             save(zone, *cells.values())
         assert kept_quarter_totals() == raw_quarter_sums()
+        assert annual_sums_are_kept()
+        assert kept_levels_are_the_rules_levels()

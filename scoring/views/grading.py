@@ -87,7 +87,7 @@ def grading(request, year):
         subsidy_total = results.aggregate(s=Sum("subsidy"))["s"] or 0
         if grade:
             results = results.filter(grade=grade)
-        page = Paginator(results.order_by("rank", "organization__path"), PAGE_SIZE).get_page(
+        page = Paginator(results.order_by("rank", "organization_id"), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
         rows = [_result_row(r) for r in page]
@@ -207,7 +207,7 @@ def tiers(request, year):
     if not state.finalized:
         messages.info(request, f"{year} 年度尚未定级，定级后才能确认下年分类。")
         return redirect("scoring:grading", year)
-    results = AnnualResult.objects.filter(year=year).order_by("rank", "organization__path")
+    results = AnnualResult.objects.filter(year=year).order_by("rank", "organization_id")
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))

@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from orgs import access
-from orgs.forms import posted
+from orgs.forms import OrganizationFilterForm, posted
+from orgs.models import Organization
 
 from .. import exports, imports
 from ..forms import UploadForm
@@ -24,7 +25,13 @@ STALE_AFTER = timezone.timedelta(days=1)
 def template(request, year, month):
     check_month(month)
     rule_set = get_rule_set(year)
-    data = exports.write_month_template(rule_set, year, month)
+    form = OrganizationFilterForm(
+        request.GET or None,
+        committees=Organization.objects.committees(),
+        only=("q", "sector", "tier", "committee"),
+    )
+    organizations = form.by_tier(form.narrow(Organization.objects.scored()), year)
+    data = exports.write_month_template(rule_set, year, month, organizations)
     return FileResponse(
         BytesIO(data), as_attachment=True, filename=f"{year}年{month}月积分录入模板.xlsx"
     )

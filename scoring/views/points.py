@@ -17,7 +17,7 @@ from orgs.models import Organization
 
 from .. import exports, rules
 from ..forms import ReasonForm
-from ..models import Column, ItemKind, Notice, Period, PointEntry, QuarterTotal, RuleSet
+from ..models import Column, ItemKind, Notice, Period, PointEntry, RuleSet, Scorecard
 from ..queries import with_previous_points
 from ..services import Cell, PointsRejected, Refused, close_month, record_points, reopen_month
 
@@ -88,7 +88,7 @@ def grid(request, year, month):
         committees=Organization.objects.committees(),
         only=("q", "sector", "tier", "committee"),
     )
-    organizations = form.by_tier(form.narrow(scope), year).with_committee()
+    organizations = form.by_tier(form.narrow(scope), year).with_tier(year).with_committee()
     size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) else 50
     page = Paginator(organizations, size).get_page(request.GET.get("page"))
     org_ids = [org.pk for org in page]
@@ -256,7 +256,8 @@ def record_sheet(request, pk, year):
             [org.pk], year, range(1, 13)
         ).items()
     }
-    quarter_totals = QuarterTotal.objects.filter(organization=org, year=year).totals_by_quarter()
+    card = Scorecard.objects.filter(organization=org, year=year).first()
+    quarter_totals = {q: card.quarter(q) for q in range(1, 5)} if card else {}
     periods = dict(Period.objects.filter(year=year).values_list("month", "closed"))
     today = timezone.localdate()
     editable_user = request.user.is_office
@@ -308,7 +309,7 @@ def record_sheet(request, pk, year):
             "quarters": quarters,
             "quarter_colspan": len(items) + len(groups),
             "month_totals": json.dumps({m: fmt(t) for m, t in totals.items()}),
-            "year_total": sum(quarter_totals.values(), 0),
+            "year_total": card.total if card else 0,
             "history": history_page,
             "editable": editable_user,
             "years": RuleSet.objects.values_list("year", flat=True),

@@ -11,7 +11,7 @@ from orgs.forms import posted
 
 from ..forms import ChangeReasonForm, ItemFormSet, RuleSetCreateForm, RuleSetForm
 from ..models import Item, PointEntry, RuleSet
-from ..services import create_rule_set
+from ..services import create_rule_set, refresh_levels
 from .points import get_rule_set
 
 
@@ -82,6 +82,8 @@ def rule_set_edit(request, year):
                 if form.has_changed():
                     form.save()
                 items.save()
+                # New thresholds change this year's levels and next year's first quarters.
+                refresh_levels(years={year, year + 1})
             messages.success(request, "评分细则已保存，修改已记入修改记录。")
             return redirect("scoring:rule_set", year)
     return render(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import F, FilteredRelation, Q, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,7 +14,7 @@ from orgs import access
 from orgs.models import Organization
 
 from .. import rules
-from ..models import ItemKind, Level, PointEntry, QuarterTotal, Rectification, RuleSet
+from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet
 from ..standings import level_at, quarter_history, recent_quarters, thresholds_by_year
 
 RANKS_TTL = 60
@@ -28,17 +28,11 @@ def tier_totals(year):
     cached = cache.get(key)
     if cached is not None:
         return cached
-    totals = (
-        QuarterTotal.objects.filter(organization=OuterRef("pk"), year=year)
-        .order_by()
-        .values("organization")
-        .annotate(s=Sum("total"))
-        .values("s")
-    )
     rows = (
         Organization.objects.scored()
         .with_tier(year)
-        .annotate(year_total=Coalesce(Subquery(totals), Decimal(0)))
+        .annotate(card=FilteredRelation("scorecards", condition=Q(scorecards__year=year)))
+        .annotate(year_total=Coalesce(F("card__total"), Decimal(0)))
         .order_by("tier", "year_total")
         .values_list("tier", "year_total")
     )
@@ -112,7 +106,7 @@ def status(request, pk):
     org = access.get_organization(request.user, pk)
     today = timezone.localdate()
     year, quarter = today.year, rules.quarter_of(today.month)
-    rule_set = RuleSet.objects.filter(year=year).prefetch_related("majors__items").first()
+    rule_set = RuleSet.objects.filter(year=year).first()
     if rule_set is None:
         return render(request, "scoring/status.html", {"org": org, "year": year, "rule_set": None})
     used = dict(
@@ -123,25 +117,26 @@ def status(request, pk):
         .values_list("item_id")
         .annotate(points=Sum("points"))
     )
-    routine = [i for i in rule_set.ordered_items() if i.kind == ItemKind.ROUTINE]
     missing = [
-        (item, used.get(item.pk, 0), item.quarterly_cap - used.get(item.pk, 0))
-        for item in routine
+        (item, fmt(used.get(item.pk, 0)), fmt(item.quarterly_cap - used.get(item.pk, 0)))
+        for item in rule_set.items.filter(kind=ItemKind.ROUTINE).order_by("position")
         if used.get(item.pk, 0) < item.quarterly_cap
     ]
-    year_quarters = quarters_with_levels(org.pk, [(year, q) for q in range(1, quarter + 1)])
+    missing_total = sum((i.quarterly_cap - used.get(i.pk, 0) for i, _, _ in missing), Decimal(0))
+    # The last eight quarters include this year's, so one pass serves the chart and the cards.
+    history = quarters_with_levels(org.pk, recent_quarters(year, quarter, 8))
+    year_quarters = [h for h in history if h[0] == year]
     so_far = year_quarters[-1][2]
     trend = [
         {
             "label": f"{y % 100:02d}年Q{q}",
             "total": total,
+            "shown": fmt(total),
             "level": level,
             "active": active,
             "provisional": (y, q) == (year, quarter),
         }
-        for y, q, total, level, active in quarters_with_levels(
-            org.pk, recent_quarters(year, quarter, 8)
-        )
+        for y, q, total, level, active in history
     ]
     tier = Organization.objects.filter(pk=org.pk).with_tier(year).values_list("tier", flat=True)[0]
     year_total = sum((t for _, _, t, _, _ in year_quarters), Decimal(0))
@@ -161,13 +156,14 @@ def status(request, pk):
             "year": year,
             "quarter": quarter,
             "rule_set": rule_set,
-            "so_far": so_far,
-            "gap": max(threshold - so_far, 0),
+            "threshold": f"{threshold:.0f}",
+            "so_far": fmt(so_far),
+            "gap": fmt(max(threshold - so_far, 0)) if so_far < threshold else None,
             "progress": min(int(so_far / threshold * 100), 100) if threshold else 100,
             "missing": missing,
-            "missing_total": sum((room for _, _, room in missing), Decimal(0)),
+            "missing_total": fmt(missing_total),
             "year_quarters": [
-                (q, total, Level(level) if level else None, q == quarter)
+                (q, fmt(total), Level(level) if level else None, q == quarter)
                 for _, q, total, level, _ in year_quarters
             ],
             "chart": chart(trend, threshold),
@@ -178,3 +174,7 @@ def status(request, pk):
             "today": today,
         },
     )
+
+
+def fmt(value):
+    return f"{value:.1f}"

@@ -24,6 +24,7 @@ from ..standings import (
     quarter_standings,
     recent_quarters,
     thresholds_by_year,
+    with_quarter,
 )
 
 PAGE_SIZE = 50
@@ -90,26 +91,26 @@ def warnings_page(request, year, quarter):
         ]
         scored = notice.scored_count
     else:
-        standings = quarter_standings(organizations, year, quarter)
-        warned = sorted(
-            (s for s in standings.values() if s.warned), key=lambda s: (-s.level, s.total)
-        )
-        counts = level_counts(standings.values())
+        warned = with_quarter(organizations, year, quarter).filter(q_level__gt=0)
+        counts = dict(warned.order_by().values_list("q_level").annotate(n=Count("pk")))
         if level:
-            warned = [s for s in warned if s.level == level]
-        page = Paginator(warned, PAGE_SIZE).get_page(request.GET.get("page"))
+            warned = warned.filter(q_level=level)
+        listed = warned.order_by("-q_level", "q_total", "path").values(
+            "pk", "q_total", "q_level", "q_entries"
+        )
+        page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
         entries = [
             {
-                "organization_id": s.organization_id,
-                "total": s.total,
-                "level": s.level,
-                "had_entries": s.entries > 0,
+                "organization_id": row["pk"],
+                "total": row["q_total"],
+                "level": row["q_level"],
+                "had_entries": row["q_entries"] > 0,
                 "rectification": None,
                 "overdue": False,
             }
-            for s in page
+            for row in page
         ]
-        scored = len(standings)
+        scored = organizations.count()
     rows = _page_rows(entries, year, quarter, rule_set)
     today = timezone.localdate()
     query = request.GET.copy()

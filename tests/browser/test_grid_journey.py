@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from playwright.sync_api import expect
 
-from scoring.models import PointEntry, QuarterTotal
+from scoring.models import PointEntry, Scorecard
 from tests.browser.conftest import eventually
 from tests.conftest import PASSWORD
 
@@ -59,7 +59,7 @@ def test_staff_enter_points_from_the_keyboard(zone, items, sign_in, screenshot):
     row = page.locator(f'tr[data-org="{zone.a2.pk}"]')
     expect(row.locator("td.to-date")).to_have_text("5.0")
     assert (value_of(zone.a1, items["2.1"]), value_of(zone.a2, items["2.1"])) == (D("1.5"), D("3"))
-    assert QuarterTotal.objects.get(organization=zone.a2, year=2025, quarter=1).total == 5
+    assert Scorecard.objects.get(organization=zone.a2, year=2025).q1 == 5
 
     page.keyboard.type("9")
     page.keyboard.press("Enter")

@@ -1,0 +1,99 @@
+"""make bench: a synthetic province on PostgreSQL, the app's own code paths measured against
+their limits in one run, and the table written to BENCHMARKS.md.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partybuild_bench python -m bench --orgs 100000
+"""
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from bench.tools import ENVIRONMENT, ROOT, machine
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partybuild_bench"
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=int, default=100_000, help="scored organizations (100000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (5)")
+    parser.add_argument("--fresh", action="store_true", help="regenerate the province")
+    parser.add_argument("--http-seconds", type=int, default=10, help="wrk duration per page (10)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--no-partitioning", action="store_true", help="skip the partitioning trial"
+    )
+    return parser.parse_args()
+
+
+def ensure_database(url):
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(url)
+    server = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config["PASSWORD"],
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+    )
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    server.close()
+
+
+def main():
+    args = parse_args()
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit(
+            "make bench 只支持 PostgreSQL：请把 DATABASE_URL 设为 postgres://…（未设置时使用 "
+            f"{DEFAULT_URL}）。SQLite 不能代表省级规模。"
+        )
+    if shutil.which("wrk") is None:
+        raise SystemExit("需要 wrk 作为压测工具：apt-get install wrk")
+    ensure_database(url)
+    os.environ.update(ENVIRONMENT)
+    os.environ["DATABASE_URL"] = url
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import measures, province
+
+    call_command("migrate", verbosity=0)
+    today = datetime.date.today()
+    years = [today.year - 2, today.year - 1]
+    started = time.perf_counter()
+    say(f"省级合成数据：{args.orgs:,} 个组织，{years[0]}–{years[1]} 两年积分")
+    if args.fresh or not province.loaded(args.orgs):
+        rows = province.generate(orgs=args.orgs, years=years, say=say)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM scoring_pointentry")
+            rows = cursor.fetchone()[0]
+        say(f"  沿用已生成的数据（{rows:,} 行积分；--fresh 可重新生成）")
+    results = measures.run(args=args, url=url, years=years, say=say)
+    report = measures.report(results, orgs=args.orgs, rows=rows, machine=machine(), args=args)
+    args.output.write_text(report)
+    say(report)
+    say(f"已写入 {args.output}（共 {time.perf_counter() - started:.0f} s）")
+
+
+if __name__ == "__main__":
+    main()

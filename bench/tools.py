@@ -1,0 +1,141 @@
+"""Small tools the benchmark measures with."""
+
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-only-secret-key-" + "x" * 40
+ENVIRONMENT = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_HTTPS": "0",
+    "DJANGO_SECRET_KEY": SECRET,
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
+
+
+def median(fn, runs):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def raw(sql, params):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return run
+
+
+RAW_QUARTER = """
+SELECT organization_id, SUM(points) FROM scoring_pointentry
+WHERE year = %s AND month IN (%s, %s, %s) AND points IS NOT NULL
+GROUP BY organization_id
+"""
+RAW_YEAR = """
+SELECT organization_id,
+       SUM(points) FILTER (WHERE month <= 3), SUM(points) FILTER (WHERE month BETWEEN 4 AND 6),
+       SUM(points) FILTER (WHERE month BETWEEN 7 AND 9), SUM(points) FILTER (WHERE month >= 10),
+       SUM(points)
+FROM {table} WHERE year = %s AND points IS NOT NULL
+GROUP BY organization_id
+"""
+
+
+def export_in_subprocess(kind, year, url):
+    """Run one export in a fresh process: (seconds, peak RSS in MB) as it reports them."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.export", kind, str(year)],
+        cwd=ROOT,
+        env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, megabytes = result.stdout.split()[-2:]
+    return float(seconds), float(megabytes)
+
+
+def session_cookie(user):
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def wrk(url, cookie, seconds):
+    """(requests/s, p99 ms, non-2xx count) from wrk with 2 threads and 8 connections."""
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rate, p99, int(errors.group(1)) if errors else 0
+
+
+def serve(url, port):
+    env = {**os.environ, **ENVIRONMENT, "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "bench.wsgi:application",
+            "--workers=2",
+            f"--bind=127.0.0.1:{port}",
+            "--access-logfile=/dev/null",
+            "--error-logfile=/tmp/partybuild-bench-gunicorn.log",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/minimal/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit("gunicorn did not start; see /tmp/partybuild-bench-gunicorn.log")
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return f"{platform.node()} · {cpu} · {os.cpu_count()} cores · {memory:.0f} GiB · {platform.platform()}"
