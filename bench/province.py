@@ -86,7 +86,7 @@ WHERE o.depth > 1 AND (
 
 SCORECARDS_SQL = """
 INSERT INTO scoring_scorecard (organization_id, year, q1, q2, q3, q4, e1, e2, e3, e4,
-                               l1, l2, l3, l4, bonus, deduction, total, vetoes)
+                               l1, l2, l3, l4, bonus, deduction, total, vetoes, updated_at)
 SELECT e.organization_id, e.year,
        COALESCE(SUM(e.points) FILTER (WHERE e.month <= 3), 0),
        COALESCE(SUM(e.points) FILTER (WHERE e.month BETWEEN 4 AND 6), 0),
@@ -98,7 +98,8 @@ SELECT e.organization_id, e.year,
        COALESCE(SUM(e.points) FILTER (WHERE i.kind = 'featured'), 0),
        COALESCE(SUM(e.points) FILTER (WHERE i.kind = 'deduction'), 0),
        SUM(e.points),
-       COUNT(*) FILTER (WHERE i.veto AND e.points < 0)
+       COUNT(*) FILTER (WHERE i.veto AND e.points < 0),
+       now()
 FROM scoring_pointentry e JOIN scoring_item i ON i.id = e.item_id
 WHERE e.points IS NOT NULL
 GROUP BY 1, 2

@@ -132,6 +132,15 @@ STORAGES = {
 # checks scope.
 MEDIA_ROOT = Path(os.environ.get("PARTYBUILD_MEDIA_ROOT", BASE_DIR / "var" / "uploads"))
 
+# Per-process memory: cached page fragments are keyed by the data they show (stamps), so
+# another instance never serves them stale; a shared cache (Redis) only saves recomputation.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+
 # The zone's name as it heads the sheets handed upward (e.g. 六安开发区2025年度…评级表).
 PARTYBUILD_ZONE_NAME = os.environ.get("PARTYBUILD_ZONE_NAME", "六安开发区")
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from orgs.models import Organization
@@ -72,6 +73,7 @@ class RuleSet(models.Model):
     subsidy_second = models.DecimalField("二档奖补金额（元）", default=Decimal("10000"), **MONEY)
     subsidy_third = models.DecimalField("三档奖补金额（元）", default=Decimal("0"), **MONEY)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
 
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
@@ -258,6 +260,7 @@ class Scorecard(models.Model):
     deduction = models.DecimalField(default=0, **POINTS)
     total = models.DecimalField(default=0, **POINTS)
     vetoes = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [

@@ -361,6 +361,7 @@ SCORECARD_SUMS = [
     "total",
     "vetoes",
 ]
+SCORECARD_FIELDS = [*SCORECARD_SUMS, "updated_at"]
 LEVELS = ["l1", "l2", "l3", "l4"]
 
 
@@ -370,6 +371,7 @@ def refresh_scorecards(*, org_ids, years):
     transaction that changed those rows."""
     if not org_ids:
         return
+    now = timezone.now()
     sums = {
         (row["organization_id"], row["year"]): row
         for row in PointEntry.objects.scorecard_sums(org_ids, years)
@@ -380,6 +382,7 @@ def refresh_scorecards(*, org_ids, years):
                 organization_id=org_id,
                 year=year,
                 **{name: sums.get((org_id, year), {}).get(name, 0) for name in SCORECARD_SUMS},
+                updated_at=now,
             )
             for org_id in org_ids
             for year in years
@@ -387,7 +390,7 @@ def refresh_scorecards(*, org_ids, years):
         batch_size=500,
         update_conflicts=True,
         unique_fields=["year", "organization"],
-        update_fields=SCORECARD_SUMS,
+        update_fields=SCORECARD_FIELDS,
     )
     refresh_levels(years={y for year in years for y in (year, year + 1)}, org_ids=org_ids)
 
@@ -418,7 +421,7 @@ def refresh_levels(*, years, org_ids=None):
     for levels, pks in changed.items():
         for start in range(0, len(pks), 5000):
             Scorecard.objects.filter(pk__in=pks[start : start + 5000]).update(
-                **dict(zip(LEVELS, levels, strict=True))
+                **dict(zip(LEVELS, levels, strict=True)), updated_at=timezone.now()
             )
 
 

@@ -142,3 +142,11 @@ def published(zone, rule_set):
         text="正文",
         user=zone.staff,
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty per-process cache (ranks, page fragments)."""
+    from django.core.cache import cache
+
+    cache.clear()

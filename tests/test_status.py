@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +13,6 @@ from .conftest import set_tier
 
 @pytest.fixture
 def this_year(zone, rule_set):
-    cache.clear()
     year = timezone.localdate().year
     return create_rule_set(year=year, user=zone.admin, copy_from=rule_set)
 
@@ -37,12 +35,45 @@ def test_it_shows_the_quarter_so_far_and_what_is_missing(zone, this_year, login)
         reason="",
     )
     response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
-    context = response.context
-    assert (context["so_far"], context["gap"], context["missing_total"]) == ("4.0", "21.0", "21.0")
-    missing = {item.code: room for item, _, room in context["missing"]}
+    figures = response.context["figures"]
+    assert (figures.so_far(), figures.gap(), figures.missing_total()) == ("4.0", "21.0", "21.0")
+    missing = {item.code: room for item, _, room in figures.missing_rows()}
     assert "2.1" not in missing and missing["1.1"] == "0.5"
-    assert len(context["chart"]["bars"]) == 8
-    assert "<svg" in response.content.decode()
+    assert len(figures.chart()["bars"]) == 8
+    html = response.content.decode()
+    assert "<svg" in html and 'id="so-far">4.0<' in html
+
+
+def test_a_change_of_points_shows_at_once_despite_the_cached_fragment(zone, this_year, login):
+    today = timezone.localdate()
+    items = {i.code: i for i in this_year.items.all()}
+    client = login(zone.secretary)
+    url = reverse("scoring:status", args=[zone.a1.pk])
+    assert 'id="so-far">0.0<' in client.get(url).content.decode()
+    record_points(
+        year=today.year,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, today.month, "3")],
+        user=zone.staff,
+        reason="",
+    )
+    assert 'id="so-far">3.0<' in client.get(url).content.decode()
+    record_points(
+        year=today.year,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, today.month, "2.5")],
+        user=zone.staff,
+        reason="",
+    )
+    assert 'id="so-far">2.5<' in client.get(url).content.decode()
+
+
+def test_a_cached_page_reads_only_the_organization_and_its_tasks(
+    zone, this_year, login, django_assert_max_num_queries
+):
+    client = login(zone.secretary)
+    url = reverse("scoring:status", args=[zone.a1.pk])
+    client.get(url)
+    with django_assert_max_num_queries(4):
+        client.get(url)
 
 
 def test_it_ranks_the_organization_within_its_tier(zone, this_year, login):
@@ -85,7 +116,7 @@ def test_the_status_page_runs_a_fixed_number_of_queries(
 ):
     client = login(zone.secretary)
     client.get(reverse("scoring:status", args=[zone.a1.pk]))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(12):
         client.get(reverse("scoring:status", args=[zone.a1.pk]))
 
 

@@ -79,8 +79,8 @@ def rule_set_edit(request, year):
             with transaction.atomic():
                 for obj in [form.instance, *(f.instance for f in items.forms if f.has_changed())]:
                     obj._change_reason = reason or "修改细则"
-                if form.has_changed():
-                    form.save()
+                # Saved even when only items changed: its modification time stamps cached pages.
+                form.save()
                 items.save()
                 # New thresholds change this year's levels and next year's first quarters.
                 refresh_levels(years={year, year + 1})

@@ -5,16 +5,17 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import F, FilteredRelation, Q, Sum
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from orgs import access
 from orgs.models import Organization
 
 from .. import rules
-from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet
+from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet, Scorecard
 from ..standings import level_at, quarter_history, recent_quarters, thresholds_by_year
 
 RANKS_TTL = 60
@@ -101,77 +102,130 @@ def chart(points, threshold):
     }
 
 
+class Figures:
+    """What the page shows of an organization's quarters. Each figure is computed on first
+    use, so a page whose fragment is still cached computes none of them."""
+
+    def __init__(self, org_id, today):
+        self.org_id = org_id
+        self.year, self.quarter = today.year, rules.quarter_of(today.month)
+
+    @cached_property
+    def rule_set(self):
+        return RuleSet.objects.get(year=self.year)
+
+    @cached_property
+    def threshold(self):
+        return self.rule_set.warning_threshold
+
+    @cached_property
+    def history(self):
+        """The last eight quarters; they include this year's, for the chart and the cards."""
+        return quarters_with_levels(self.org_id, recent_quarters(self.year, self.quarter, 8))
+
+    @cached_property
+    def year_quarters(self):
+        return [
+            (q, fmt(total), Level(level) if level else None, q == self.quarter)
+            for y, q, total, level, _ in self.history
+            if y == self.year
+        ]
+
+    @cached_property
+    def so_far_value(self):
+        return self.history[-1][2]
+
+    def so_far(self):
+        return fmt(self.so_far_value)
+
+    def gap(self):
+        return (
+            fmt(self.threshold - self.so_far_value) if self.so_far_value < self.threshold else None
+        )
+
+    def progress(self):
+        return min(int(self.so_far_value / self.threshold * 100), 100)
+
+    def threshold_label(self):
+        return f"{self.threshold:.0f}"
+
+    @cached_property
+    def missing(self):
+        """The routine items below their quarterly cap: (item, got, room)."""
+        used = dict(
+            PointEntry.objects.recorded()
+            .in_quarter(self.year, self.quarter)
+            .filter(organization_id=self.org_id)
+            .order_by()
+            .values_list("item_id")
+            .annotate(points=Sum("points"))
+        )
+        items = self.rule_set.items.filter(kind=ItemKind.ROUTINE).order_by("position")
+        return [
+            (item, used.get(item.pk, 0), item.quarterly_cap - used.get(item.pk, 0))
+            for item in items
+            if used.get(item.pk, 0) < item.quarterly_cap
+        ]
+
+    def missing_rows(self):
+        return [(item, fmt(got), fmt(room)) for item, got, room in self.missing]
+
+    def missing_total(self):
+        return fmt(sum((room for _, _, room in self.missing), Decimal(0)))
+
+    def chart(self):
+        trend = [
+            {
+                "label": f"{y % 100:02d}年Q{q}",
+                "total": total,
+                "shown": fmt(total),
+                "level": level,
+                "active": active,
+                "provisional": (y, q) == (self.year, self.quarter),
+            }
+            for y, q, total, level, active in self.history
+        ]
+        return chart(trend, self.threshold)
+
+
 @login_required
 def status(request, pk):
-    org = access.get_organization(request.user, pk)
     today = timezone.localdate()
-    year, quarter = today.year, rules.quarter_of(today.month)
-    rule_set = RuleSet.objects.filter(year=year).first()
-    if rule_set is None:
-        return render(request, "scoring/status.html", {"org": org, "year": year, "rule_set": None})
-    used = dict(
-        PointEntry.objects.recorded()
-        .in_quarter(year, quarter)
-        .filter(organization=org)
-        .order_by()
-        .values_list("item_id")
-        .annotate(points=Sum("points"))
+    year = today.year
+    card = Scorecard.objects.filter(organization=OuterRef("pk"), year=year)
+    org = access.get_organization(
+        request.user,
+        pk,
+        narrow=lambda organizations: organizations.with_tier(year).annotate(
+            card_total=Coalesce(Subquery(card.values("total")[:1]), Decimal(0)),
+            card_stamp=Subquery(card.values("updated_at")[:1]),
+            rules_stamp=Subquery(RuleSet.objects.filter(year=year).values("updated_at")[:1]),
+        ),
     )
-    missing = [
-        (item, fmt(used.get(item.pk, 0)), fmt(item.quarterly_cap - used.get(item.pk, 0)))
-        for item in rule_set.items.filter(kind=ItemKind.ROUTINE).order_by("position")
-        if used.get(item.pk, 0) < item.quarterly_cap
-    ]
-    missing_total = sum((i.quarterly_cap - used.get(i.pk, 0) for i, _, _ in missing), Decimal(0))
-    # The last eight quarters include this year's, so one pass serves the chart and the cards.
-    history = quarters_with_levels(org.pk, recent_quarters(year, quarter, 8))
-    year_quarters = [h for h in history if h[0] == year]
-    so_far = year_quarters[-1][2]
-    trend = [
-        {
-            "label": f"{y % 100:02d}年Q{q}",
-            "total": total,
-            "shown": fmt(total),
-            "level": level,
-            "active": active,
-            "provisional": (y, q) == (year, quarter),
-        }
-        for y, q, total, level, active in history
-    ]
-    tier = Organization.objects.filter(pk=org.pk).with_tier(year).values_list("tier", flat=True)[0]
-    year_total = sum((t for _, _, t, _, _ in year_quarters), Decimal(0))
-    rank, tier_size = rank_in_tier(tier, year_total, year) if tier else (None, 0)
+    context = {"org": org, "year": year, "today": today, "tier": org.tier, "figures": None}
+    if org.rules_stamp is None:
+        return render(request, "scoring/status.html", context)
+    rank, tier_size = rank_in_tier(org.tier, org.card_total, year) if org.tier else (None, 0)
     tasks = (
         Rectification.objects.pending()
         .filter(warning__organization=org)
         .select_related("warning__notice")
         .order_by("deadline")
     )
-    threshold = rule_set.warning_threshold
     return render(
         request,
         "scoring/status.html",
         {
-            "org": org,
-            "year": year,
-            "quarter": quarter,
-            "rule_set": rule_set,
-            "threshold": f"{threshold:.0f}",
-            "so_far": fmt(so_far),
-            "gap": fmt(max(threshold - so_far, 0)) if so_far < threshold else None,
-            "progress": min(int(so_far / threshold * 100), 100) if threshold else 100,
-            "missing": missing,
-            "missing_total": fmt(missing_total),
-            "year_quarters": [
-                (q, fmt(total), Level(level) if level else None, q == quarter)
-                for _, q, total, level, _ in year_quarters
-            ],
-            "chart": chart(trend, threshold),
-            "tier": tier,
+            **context,
+            "figures": Figures(org.pk, today),
+            # The fragment below the title changes only with this organization's points, the
+            # rule set or the date; tasks and rank are read fresh.
+            "stamp": f"{today:%Y%m%d}-{org.card_stamp:%s%f}-{org.rules_stamp:%s%f}"
+            if org.card_stamp
+            else f"{today:%Y%m%d}-none-{org.rules_stamp:%s%f}",
             "rank": rank,
             "tier_size": tier_size,
             "tasks": tasks,
-            "today": today,
         },
     )
 
