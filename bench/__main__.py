@@ -25,7 +25,9 @@ def parse_args():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=100_000, help="scored organizations (100000)")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (5)")
-    parser.add_argument("--fresh", action="store_true", help="regenerate the province")
+    parser.add_argument(
+        "--fresh", action="store_true", help="drop the bench database and regenerate the province"
+    )
     parser.add_argument("--http-seconds", type=int, default=10, help="wrk duration per page (10)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
@@ -34,7 +36,9 @@ def parse_args():
     return parser.parse_args()
 
 
-def ensure_database(url):
+def ensure_database(url, *, fresh):
+    """Create the bench database if missing; with `fresh`, drop it first so that its schema is
+    whatever the migrations say today."""
     import dj_database_url
     import psycopg2
 
@@ -48,6 +52,8 @@ def ensure_database(url):
     )
     server.autocommit = True
     with server.cursor() as cursor:
+        if fresh:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
         if cursor.fetchone() is None:
             cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
@@ -64,7 +70,7 @@ def main():
         )
     if shutil.which("wrk") is None:
         raise SystemExit("需要 wrk 作为压测工具：apt-get install wrk")
-    ensure_database(url)
+    ensure_database(url, fresh=args.fresh)
     os.environ.update(ENVIRONMENT)
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
