@@ -29,14 +29,11 @@ def can_write_points(user):
     return user.is_office
 
 
-def get_organization(user, pk, *, write=False, narrow=None):
+def get_organization(user, pk, *, write=False):
     """The organization `pk` if `user` may see it (404 otherwise); with `write`, 403 unless the
-    user is office staff. `narrow` may annotate the queryset, to fetch more in the same query."""
-    organizations = visible_organizations(user)
-    if narrow is not None:
-        organizations = narrow(organizations)
+    user is office staff."""
     try:
-        org = organizations.get(pk=pk)
+        org = visible_organizations(user).get(pk=pk)
     except Organization.DoesNotExist:
         raise Http404("没有这个党组织，或您无权查看。") from None
     if write and not user.is_office:

@@ -1,7 +1,10 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms import inlineformset_factory
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import CoveredUnit, Kind, Organization, Role, Sector, Tier, TierAssignment, User
 
@@ -139,6 +142,21 @@ class TierChangeForm(forms.ModelForm):
         return year
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are joined in Python. A province has hundreds of committees, and
+    Django renders every option of a select through a template of its own."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = "" if value is None else str(value)
+        options = "".join(
+            f'<option value="{escape(option)}"{" selected" if str(option) == chosen else ""}>'
+            f"{escape(label)}</option>"
+            for option, label in self.choices
+        )
+        return mark_safe(f"<select{flatatt(final)}>{options}</select>")
+
+
 class OrganizationFilterForm(forms.Form):
     ACTIVE_CHOICES = [("1", "在用"), ("0", "停用"), ("all", "全部")]
 
@@ -154,6 +172,7 @@ class OrganizationFilterForm(forms.Form):
         required=False,
         queryset=Organization.objects.none(),
         empty_label="全部党委",
+        widget=QuickSelect,
     )
     active = forms.ChoiceField(label="状态", required=False, choices=ACTIVE_CHOICES)
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)

@@ -103,6 +103,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if env_flag("DATABASE_TRANSACTION_POOLING", False):
+    # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A direct connection (no transaction pooling): exports stream through server-side cursors.
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=600, conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["partybuild.routers.ReportsRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two concurrent saves queue up instead of
     # failing with "database is locked" halfway through a read-then-write transaction.

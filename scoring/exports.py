@@ -1,4 +1,5 @@
 """Excel exports: row generators, and one writer per sheet into a write-only workbook.
+Reports read from the replica when there is one; the month template, part of data entry, does not.
 
 Every text cell goes through `text()`, so nothing a user typed can become a formula.
 """
@@ -16,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orgs.models import Organization, Sector, Tier, TierAssignment
+from partybuild.routers import reading_reports
 
 from .models import AnnualResult, Column, ItemKind, PointEntry
 from .standings import annual_totals, grade_rows
@@ -184,6 +186,7 @@ def points_rows(year):
     yield from entries.iterator(chunk_size=5000)
 
 
+@reading_reports()
 def write_points(year, target):
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{year}年积分明细")
@@ -248,6 +251,7 @@ LEVEL_FILLS = {
 }
 
 
+@reading_reports()
 def write_notice(notice, warnings):
     """The notice as an official-looking sheet: title, number and date, then one row per
     warned organization grouped by level, printable on A4."""
@@ -420,6 +424,7 @@ def grade_sheet_rows(year, rule_set, finalized):
         )
 
 
+@reading_reports()
 def write_grades(year, target, *, zone_name, rule_set, finalized, today):
     """年度评级表: a title row, the date, a frozen header, one row per organization, printable
     on A4 landscape with the header repeated; a second sheet sums counts and subsidies."""
@@ -502,6 +507,7 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
 RECORD_COLUMNS = ["日常工作", "主题活动", "作用发挥", "信息宣传", "加分", "扣分"]
 
 
+@reading_reports()
 def write_record_sheet(org, year, rule_set, target):
     """积分制管理记录表 of one organization and year: months × items with column subtotals."""
     items = rule_set.ordered_items()

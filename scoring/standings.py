@@ -5,13 +5,14 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F, FilteredRelation, Q, Value, Window
 from django.db.models.functions import Coalesce, Rank
 
-from orgs.models import Sector
+from orgs.models import Sector, TierAssignment
 
 from . import rules
-from .models import RuleSet, Scorecard
+from .models import Rectification, RuleSet, Scorecard, Status, Warning
 
 # 绩效评定 applies to agencies and villages; 奖补兑现 to non-public enterprises and social
 # organizations (DOMAIN.md, "Use of results").
@@ -126,6 +127,40 @@ def quarter_history(org_ids, periods):
             if (year, number) in wanted:
                 result[(org, year, number)] = total
     return result
+
+
+@dataclass
+class StatusStamps:
+    tier: str | None
+    year_total: Decimal
+    scorecard_changed: object  # a datetime, or its text on SQLite; None without a scorecard
+    rules_changed: object  # None when the year has no rule set
+    open_tasks: int
+
+
+def status_stamps(org_id, year):
+    """What the secretary's page needs to know before it knows whether its cached fragment is
+    still good, in one statement: plain SQL, as this runs on every load of that page."""
+    tiers = TierAssignment._meta.db_table
+    cards = Scorecard._meta.db_table
+    rule_sets = RuleSet._meta.db_table
+    tasks = Rectification._meta.db_table
+    warnings = Warning._meta.db_table
+    sql = f"""
+        SELECT
+          (SELECT tier FROM {tiers} WHERE organization_id = %s AND year <= %s
+             ORDER BY year DESC, set_at DESC, id DESC LIMIT 1),
+          (SELECT total FROM {cards} WHERE organization_id = %s AND year = %s),
+          (SELECT updated_at FROM {cards} WHERE organization_id = %s AND year = %s),
+          (SELECT updated_at FROM {rule_sets} WHERE year = %s),
+          (SELECT COUNT(*) FROM {tasks} t JOIN {warnings} w ON w.id = t.warning_id
+             WHERE w.organization_id = %s AND t.status <> %s)
+    """
+    params = [org_id, year, org_id, year, org_id, year, year, org_id, Status.ACCEPTED]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        tier, total, card_changed, rules_changed, open_tasks = cursor.fetchone()
+    return StatusStamps(tier, Decimal(str(total or 0)), card_changed, rules_changed, open_tasks)
 
 
 def annual_totals(organizations, year, *, names=False):

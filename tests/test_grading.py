@@ -305,3 +305,17 @@ def test_the_record_sheet_downloads_as_excel(zone, rule_set, year, login):
     january = [c.value for c in ws[4]]
     assert january[0] == "1月" and january[-2] == 25
     assert january[header.index("日常工作")] == 16
+
+
+def test_the_tiers_page_query_count_does_not_grow(
+    zone, rule_set, year, login, django_assert_max_num_queries
+):
+    from .conftest import make_org
+
+    for i in range(30):
+        make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
+    finalize_year(year=2025, user=zone.staff)
+    client = login(zone.staff)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("scoring:tiers", args=[2025]))
+    assert len(response.context["rows"]) == 35

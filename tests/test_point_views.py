@@ -194,3 +194,15 @@ def test_month_totals_are_kept_through_the_view(zone, items, login):
     cells = [{"org": zone.a2.pk, "item": items["F1"].pk, "month": 7, "value": "2", "version": 0}]
     post_cells(login(zone.staff), cells)
     assert Scorecard.objects.get(organization=zone.a2).bonus == 2
+
+
+def test_a_hostile_note_is_escaped_in_the_grid(zone, items, login):
+    record_points(
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "1", note='"><script>alert(1)</script>')],
+        user=zone.staff,
+        reason="",
+    )
+    html = login(zone.staff).get(reverse("scoring:grid", args=[2025, 3])).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert 'data-note="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html

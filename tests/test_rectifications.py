@@ -178,3 +178,29 @@ def test_the_list_counts_statuses_and_flags_overdue(zone, task, login):
 def test_a_committee_viewer_lists_only_their_subtree(zone, task, login):
     response = login(zone.viewer).get(reverse("scoring:rectifications"))
     assert {t.warning.organization.code for t in response.context["page"]} == {"A", "A-1", "A-2"}
+
+
+def test_the_list_query_count_does_not_grow_with_rows(
+    zone, published, login, django_assert_max_num_queries
+):
+    import datetime
+
+    from scoring.services import publish_notice
+
+    from .conftest import make_org
+
+    for i in range(30):
+        make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
+    publish_notice(
+        year=2025,
+        quarter=2,
+        number=2,
+        published_on=datetime.date(2025, 7, 8),
+        title="第二季度",
+        text="正文",
+        user=zone.staff,
+    )
+    client = login(zone.staff)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("scoring:rectifications"))
+    assert len(response.context["page"]) == 40

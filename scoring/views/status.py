@@ -1,11 +1,12 @@
 """An organization's standing at a glance: what its secretary sees on login."""
 
+from array import array
 from bisect import bisect_right
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Sum
+from django.db.models import F, FilteredRelation, Q, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,8 +16,14 @@ from orgs import access
 from orgs.models import Organization
 
 from .. import rules
-from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet, Scorecard
-from ..standings import level_at, quarter_history, recent_quarters, thresholds_by_year
+from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet
+from ..standings import (
+    level_at,
+    quarter_history,
+    recent_quarters,
+    status_stamps,
+    thresholds_by_year,
+)
 
 RANKS_TTL = 60
 CHART = {"width": 900, "height": 220, "top": 18, "bottom": 26, "left": 30}
@@ -39,7 +46,8 @@ def tier_totals(year):
     )
     result = {}
     for tier, total in rows:
-        result.setdefault(tier, []).append(float(total))
+        result.setdefault(tier, array("d")).append(total)
+    # Arrays of doubles, not lists: the cache pickles the value on every read.
     cache.set(key, result, RANKS_TTL)
     return result
 
@@ -190,27 +198,22 @@ class Figures:
 
 @login_required
 def status(request, pk):
+    org = access.get_organization(request.user, pk)
     today = timezone.localdate()
-    year = today.year
-    card = Scorecard.objects.filter(organization=OuterRef("pk"), year=year)
-    org = access.get_organization(
-        request.user,
-        pk,
-        narrow=lambda organizations: organizations.with_tier(year).annotate(
-            card_total=Coalesce(Subquery(card.values("total")[:1]), Decimal(0)),
-            card_stamp=Subquery(card.values("updated_at")[:1]),
-            rules_stamp=Subquery(RuleSet.objects.filter(year=year).values("updated_at")[:1]),
-        ),
+    stamps = status_stamps(org.pk, today.year)
+    context = {"org": org, "year": today.year, "today": today, "tier": stamps.tier}
+    if stamps.rules_changed is None:
+        return render(request, "scoring/status.html", {**context, "figures": None})
+    rank, tier_size = (
+        rank_in_tier(stamps.tier, stamps.year_total, today.year) if stamps.tier else (None, 0)
     )
-    context = {"org": org, "year": year, "today": today, "tier": org.tier, "figures": None}
-    if org.rules_stamp is None:
-        return render(request, "scoring/status.html", context)
-    rank, tier_size = rank_in_tier(org.tier, org.card_total, year) if org.tier else (None, 0)
     tasks = (
         Rectification.objects.pending()
         .filter(warning__organization=org)
         .select_related("warning__notice")
         .order_by("deadline")
+        if stamps.open_tasks
+        else []
     )
     return render(
         request,
@@ -218,11 +221,9 @@ def status(request, pk):
         {
             **context,
             "figures": Figures(org.pk, today),
-            # The fragment below the title changes only with this organization's points, the
+            # The fragments below the title change only with this organization's points, the
             # rule set or the date; tasks and rank are read fresh.
-            "stamp": f"{today:%Y%m%d}-{org.card_stamp:%s%f}-{org.rules_stamp:%s%f}"
-            if org.card_stamp
-            else f"{today:%Y%m%d}-none-{org.rules_stamp:%s%f}",
+            "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}",
             "rank": rank,
             "tier_size": tier_size,
             "tasks": tasks,

@@ -98,7 +98,9 @@ def warnings_page(request, year, quarter):
         listed = warned.order_by("-q_level", "q_total", "path").values(
             "pk", "q_total", "q_level", "q_entries"
         )
-        page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = Paginator(listed, PAGE_SIZE)
+        paginator.count = counts.get(level, 0) if level else sum(counts.values())
+        page = paginator.get_page(request.GET.get("page"))
         entries = [
             {
                 "organization_id": row["pk"],
