@@ -7,7 +7,7 @@ Every text cell goes through `text()`, so nothing a user typed can become a form
 from collections import Counter
 from io import BytesIO
 
-from django.db.models import FloatField
+from django.db.models import Count, FloatField, Sum
 from django.db.models.functions import Cast
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -424,6 +424,21 @@ def grade_sheet_rows(year, rule_set, finalized):
         )
 
 
+def stored_summary(year):
+    """Counts by (sector label, grade) and subsidies by sector label of a finalized year."""
+    sectors = dict(Sector.choices)
+    counts, subsidies = Counter(), Counter()
+    for sector, grade, n, money in (
+        AnnualResult.objects.filter(year=year)
+        .order_by()
+        .values_list("sector", "grade")
+        .annotate(n=Count("pk"), money=Sum("subsidy", default=0))
+    ):
+        counts[sectors[sector], grade] = n
+        subsidies[sectors[sector]] += money
+    return counts, subsidies
+
+
 @reading_reports()
 def write_grades(year, target, *, zone_name, rule_set, finalized, today):
     """年度评级表: a title row, the date, a frozen header, one row per organization, printable
@@ -450,14 +465,14 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
         grade: (Styled(ws, "s", fill=fill), GRADE_NAMES[grade])
         for grade, fill in GRADE_FILLS.items()
     }
-    counts = Counter()
-    subsidies = Counter()
+    # A finalized year is summed by the database; a provisional one is graded here, row by row.
+    counts, subsidies = stored_summary(year) if finalized else (Counter(), Counter())
     for number, row in enumerate(grade_sheet_rows(year, rule_set, finalized), start=1):
         (code, name, committee, sector, tier, q1, q2, q3, q4, bonus, deduction, total, rank,
          warnings, grade, next_tier, coefficient, subsidy, note) = row  # fmt: skip
-        counts[sector, grade] += 1
-        if subsidy:
-            subsidies[sector] += subsidy
+        if not finalized:
+            counts[sector, grade] += 1
+            subsidies[sector] += subsidy or 0
         grade_cell, grade_name = grade_cells[grade]
         ws.append(
             [
