@@ -108,6 +108,20 @@ class Styled:
         return self.cell
 
 
+def printable(ws, *, columns, header_row, frozen):
+    """Column widths, frozen panes, and A4 landscape fitted to the page width with the header
+    row repeated on every printed page."""
+    for index, (_, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = frozen
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def to_bytes(workbook):
     buffer = BytesIO()
     workbook.save(buffer)
@@ -257,15 +271,7 @@ def write_notice(notice, warnings):
     warned organization grouped by level, printable on A4."""
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{notice.year}年第{notice.quarter}季度预警")
-    for index, (_, width) in enumerate(NOTICE_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A5"
-    ws.print_title_rows = "4:4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    printable(ws, columns=NOTICE_COLUMNS, header_row=4, frozen="A5")
     ws.append([text(ws, notice.title, font=TITLE)])
     ws.append([text(ws, f"{notice.label}    发布日期：{notice.published_on:%Y年%m月%d日}")])
     ws.append([])
@@ -445,15 +451,7 @@ def write_grades(year, target, *, zone_name, rule_set, finalized, today):
     on A4 landscape with the header repeated; a second sheet sums counts and subsidies."""
     workbook = Workbook(write_only=True)
     ws = stream_styled_cells(workbook.create_sheet("年度评级表"))
-    for index, (_, width) in enumerate(GRADE_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "D4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    printable(ws, columns=GRADE_COLUMNS, header_row=3, frozen="D4")
     title = f"{zone_name}{year}年度基层党组织积分制管理评级表"
     ws.append([text(ws, title if finalized else f"{title}（预估，尚未定级）", font=TITLE)])
     ws.append([f"制表日期：{today:%Y年%m月%d日}"])
@@ -537,13 +535,7 @@ def write_record_sheet(org, year, rule_set, target):
     totals = PointEntry.objects.month_totals([org.pk], year, range(1, 13))
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{year}年记录表")
-    ws.column_dimensions["A"].width = 8
-    ws.freeze_panes = "B4"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    printable(ws, columns=[("月份", 8)], header_row=3, frozen="B4")
     ws.append([text(ws, f"{org.name} {year}年积分制管理记录表", font=TITLE)])
     ws.append([text(ws, f"组织编码：{org.code}")])
     ws.append(

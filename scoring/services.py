@@ -445,23 +445,28 @@ def _where(cell, orgs, items):
     return f"{org_label} · {item_label} · {cell.month}月："
 
 
-def _period(year, month):
-    """The month's row, locked, or a new unsaved one: its first save is its first history."""
-    existing = Period.objects.select_for_update().filter(year=year, month=month).first()
-    return existing or Period(year=year, month=month)
+def _locked_or_new(model, **key):
+    """The row with `key`, locked for this transaction, or a new unsaved one (whose first save
+    is then its first history record)."""
+    return model.objects.select_for_update().filter(**key).first() or model(**key)
+
+
+def _save_step(obj, user, reason):
+    """Save a change of state with who, when and why in its history."""
+    obj.changed_by, obj.changed_at = user, timezone.now()
+    obj._history_user = user
+    obj._change_reason = reason
+    obj.save()
+    return obj
 
 
 @transaction.atomic
 def close_month(*, year, month, user):
-    period = _period(year, month)
+    period = _locked_or_new(Period, year=year, month=month)
     if period.closed:
         return period
-    period.closed, period.changed_by, period.changed_at = True, user, timezone.now()
-    period.reason = ""
-    period._history_user = user
-    period._change_reason = "关账"
-    period.save()
-    return period
+    period.closed, period.reason = True, ""
+    return _save_step(period, user, "关账")
 
 
 @transaction.atomic
@@ -474,13 +479,9 @@ def reopen_month(*, year, month, user, reason):
     quarter = rules.quarter_of(month)
     if Notice.objects.filter(year=year, quarter=quarter).exists():
         raise Refused(f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放")
-    period = _period(year, month)
-    period.closed, period.changed_by, period.changed_at = False, user, timezone.now()
-    period.reason = reason
-    period._history_user = user
-    period._change_reason = f"重新开放：{reason}"
-    period.save()
-    return period
+    period = _locked_or_new(Period, year=year, month=month)
+    period.closed, period.reason = False, reason
+    return _save_step(period, user, f"重新开放：{reason}")
 
 
 def quarter_end(year, quarter):
@@ -578,14 +579,6 @@ def _locked(rectification):
     return Rectification.objects.select_for_update().get(pk=rectification.pk)
 
 
-def _save_step(rectification, user, reason):
-    rectification.changed_by, rectification.changed_at = user, timezone.now()
-    rectification._history_user = user
-    rectification._change_reason = reason
-    rectification.save()
-    return rectification
-
-
 @transaction.atomic
 def submit_rectification(*, rectification, user, report, attachment=None):
     task = _locked(rectification)
@@ -619,19 +612,6 @@ def review_rectification(*, rectification, user, accept, comment=""):
     return _save_step(task, user, "审核通过，销号" if accept else "退回修改")
 
 
-def _year_state(year):
-    existing = YearState.objects.select_for_update().filter(year=year).first()
-    return existing or YearState(year=year)
-
-
-def _save_state(state, user, reason):
-    state.changed_by, state.changed_at = user, timezone.now()
-    state._history_user = user
-    state._change_reason = reason
-    state.save()
-    return state
-
-
 @transaction.atomic
 def finalize_year(*, year, user):
     """定级: close every month of the year and store each organization's year as it stands,
@@ -641,7 +621,7 @@ def finalize_year(*, year, user):
         raise Refused(f"{year} 年度尚未建立评分细则")
     if timezone.localdate().year <= year:
         raise Refused(f"{year} 年度尚未结束，不能定级")
-    state = _year_state(year)
+    state = _locked_or_new(YearState, year=year)
     if state.finalized:
         raise Refused(f"{year} 年度已经定级")
     for month in range(1, 13):
@@ -680,7 +660,7 @@ def finalize_year(*, year, user):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE scoring_annualresult")
     state.finalized, state.tiers_confirmed = True, False
-    return _save_state(state, user, "年度定级")
+    return _save_step(state, user, "年度定级")
 
 
 @transaction.atomic
@@ -690,19 +670,19 @@ def reopen_year(*, year, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise Refused("撤销定级必须填写原因")
-    state = _year_state(year)
+    state = _locked_or_new(YearState, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级")
     AnnualResult.objects.filter(year=year).delete()
     state.finalized, state.tiers_confirmed = False, False
-    return _save_state(state, user, f"撤销定级：{reason}")
+    return _save_step(state, user, f"撤销定级：{reason}")
 
 
 @transaction.atomic
 def override_tier(*, result, tier, reason, user):
     """Set (or clear, with tier "") the tier an organization gets next year instead of the
     proposal; a change needs a reason."""
-    state = _year_state(result.year)
+    state = _locked_or_new(YearState, year=result.year)
     if state.tiers_confirmed:
         raise Refused(f"{result.year} 年度的下年分类已确认，请在组织页面单独调整分类")
     reason = (reason or "").strip()
@@ -720,7 +700,7 @@ def override_tier(*, result, tier, reason, user):
 @transaction.atomic
 def confirm_tiers(*, year, user):
     """Make every finalized result's next tier (proposal or override) next year's tier."""
-    state = _year_state(year)
+    state = _locked_or_new(YearState, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级，不能确认下年分类")
     if state.tiers_confirmed:
@@ -747,4 +727,4 @@ def confirm_tiers(*, year, user):
         batch_size=2000,
     )
     state.tiers_confirmed = True
-    return _save_state(state, user, f"确认{year + 1}年度分类")
+    return _save_step(state, user, f"确认{year + 1}年度分类")
