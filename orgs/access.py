@@ -25,10 +25,6 @@ def visible_organizations(user):
     return qs.none()
 
 
-def can_write_points(user):
-    return user.is_office
-
-
 def get_organization(user, pk, *, write=False):
     """The organization `pk` if `user` may see it (404 otherwise); with `write`, 403 unless the
     user is office staff."""
