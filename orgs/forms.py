@@ -70,8 +70,8 @@ class OrganizationForm(forms.ModelForm):
             if org.depth == 1:
                 # The zone working committee is the root; it has no parent.
                 del self.fields["parent"]
-            else:
-                self.initial.setdefault("parent", org.parent())
+            elif self.initial.get("parent") is None:
+                self.initial["parent"] = org.parent()
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -103,6 +103,12 @@ class CoveredUnitForm(forms.ModelForm):
     class Meta:
         model = CoveredUnit
         fields = ["name", "kind", "credit_code", "employee_count"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
 
     def clean_credit_code(self):
         return self.cleaned_data["credit_code"].strip().upper()

@@ -2,14 +2,25 @@
 items, a few earn bonus points, a few get deductions and one a veto, so that every warning level
 and every grade appears. All writes go through `record_points`, like any other."""
 
+import datetime
 import random
 from decimal import Decimal
 
 from orgs.models import Organization, User
 
 from . import rules
-from .models import Level, RuleSet, Scorecard
-from .services import Cell, close_month, create_rule_set, record_points
+from .models import Level, Notice, Rectification, RuleSet, Scorecard
+from .services import (
+    Cell,
+    close_month,
+    create_rule_set,
+    next_notice_number,
+    publish_notice,
+    quarter_end,
+    record_points,
+    review_rectification,
+    submit_rectification,
+)
 from .standings import quarter_standings
 
 HALF = Decimal("0.5")
@@ -142,6 +153,60 @@ def fill_points(*, seed, years, upto, user):
         if (year, month) < upto:
             close_month(year=year, month=month, user=user)
     return recorded
+
+
+def publish_past_notices(*, seed, upto, user):
+    """Publish every ended quarter before (year, quarter) `upto`, then walk each rectification
+    through the services: most accepted, some returned or waiting for review, a few overdue."""
+    if Notice.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    published = 0
+    for year in RuleSet.objects.order_by("year").values_list("year", flat=True):
+        for quarter in range(1, 5):
+            if (year, quarter) >= upto:
+                return published
+            day = quarter_end(year, quarter) + datetime.timedelta(days=8)
+            notice = publish_notice(
+                year=year,
+                quarter=quarter,
+                number=next_notice_number(year),
+                published_on=day,
+                title=f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
+                text=f"现将{year}年第{quarter}季度基层党组织积分预警情况通报如下，请被预警的党组织按期整改。",
+                user=user,
+            )
+            published += 1
+            for task in Rectification.objects.filter(warning__notice=notice).select_related(
+                "warning__organization__secretary"
+            ):
+                secretary, roll = task.warning.organization.secretary, rng.random()
+                if roll < 0.08 or secretary is None:
+                    continue  # never reported: overdue
+                submit_rectification(
+                    rectification=task,
+                    user=secretary,
+                    report=rng.choice(REPORTS),
+                )
+                if roll < 0.16:
+                    continue  # waiting for review
+                if roll < 0.26:
+                    review_rectification(
+                        rectification=task,
+                        user=user,
+                        accept=False,
+                        comment="请补充整改成效的佐证材料。",
+                    )
+                    continue
+                review_rectification(rectification=task, user=user, accept=True)
+    return published
+
+
+REPORTS = [
+    "召开专题组织生活会查摆问题，补齐“三会一课”记录，明确支委分工，按月报送台账。",
+    "组织党员集中学习，开展主题党日两次，补报党建信息三篇，整改台账已归档。",
+    "书记带头约谈，完善党费收缴和党员管理制度，本季度各项常规工作已按期完成。",
+]
 
 
 def secretary_logins(*, year, quarter):

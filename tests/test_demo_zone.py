@@ -5,11 +5,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from orgs import demo as org_demo
 from orgs.models import CoveredUnit, Organization, Role, Sector, User
 from scoring import demo, rules
-from scoring.models import Period, PointEntry, RuleSet, Scorecard
+from scoring.models import Notice, Period, PointEntry, Rectification, RuleSet, Scorecard, Status
 from scoring.standings import annual_totals, grade_rows, quarter_standings
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,17 @@ def test_every_warning_level_and_grade_appears():
     assert levels == {rules.NOT_WARNED, rules.YELLOW, rules.ORANGE, rules.RED}
     assert {g.grade for g in graded} == {rules.FIRST, rules.SECOND, rules.THIRD}
     assert sum(g.vetoed for g in graded) == 1
+
+
+def test_it_publishes_every_ended_quarter_but_the_last_and_walks_the_rectifications(demo_zone):
+    today = timezone.localdate()
+    last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
+    published = set(Notice.objects.values_list("year", "quarter"))
+    assert last_quarter not in published
+    assert published and max(published) == rules.previous_quarters(*last_quarter, 1)[0]
+    assert "已发布此前" in demo_zone
+    statuses = set(Rectification.objects.values_list("status", flat=True))
+    assert statuses == set(Status.values)
 
 
 def test_it_is_idempotent():

@@ -226,3 +226,10 @@ def test_founded_on_cannot_be_tomorrow(zone, login):
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     response = login(zone.admin).post(reverse("orgs:create"), org_form(zone, founded_on=tomorrow))
     assert "成立日期不能晚于今天" in response.content.decode()
+
+
+def test_the_edit_form_starts_from_the_current_parent(zone, login):
+    response = login(zone.admin).get(reverse("orgs:edit", args=[zone.a1.pk]))
+    assert response.context["form"]["parent"].value() == zone.com_a.pk
+    html = response.content.decode()
+    assert f'<option value="{zone.com_a.pk}" selected>' in html

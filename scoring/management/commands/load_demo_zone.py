@@ -25,6 +25,9 @@ class Command(BaseCommand):
         demo.ensure_rule_sets(years=[last_year, this_year], user=user)
         upto = (this_year, today.month - 1) if today.month > 1 else (last_year, 12)
         recorded = demo.fill_points(seed=seed, years=[last_year, this_year], upto=upto, user=user)
+        last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
+        # The last ended quarter stays unpublished, for the demo of publishing.
+        notices = demo.publish_past_notices(seed=seed, upto=last_quarter, user=user)
         scored = Organization.objects.scored().count()
         state = "已创建" if created else "已存在，未重复创建"
         self.stdout.write(f"示范开发区{state}：{root.name}，计分党组织 {scored} 个。")
@@ -32,8 +35,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"已录入 {last_year} 年至 {upto[0]}年{upto[1]}月 的积分 {recorded} 条。"
             )
+        if notices:
+            self.stdout.write(
+                f"已发布此前 {notices} 个季度的预警通报，并模拟了整改的提交、退回和销号。"
+            )
         self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}）：")
-        last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
         logins = [
             *org_demo.demo_logins(),
             *demo.secretary_logins(year=last_quarter[0], quarter=last_quarter[1]),
