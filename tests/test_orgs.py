@@ -146,8 +146,12 @@ def test_the_list_filters_and_counts_by_tier(zone, login):
     response = client.get(reverse("orgs:list"), {"year": "2025"})
     assert [o.code for o in response.context["page"]] == ["A", "A-1", "A-2", "B", "B-1"]
     assert dict((t.value, n) for t, n in response.context["tiers"]) == {"A": 2, "B": 2, "C": 1}
+    expected = {o.code: o.tier for o in Organization.objects.scored().with_tier(2025)}
+    assert {o.code: o.tier for o in response.context["page"]} == expected
+    assert "未分类" not in response.content.decode()
     response = client.get(reverse("orgs:list"), {"year": "2025", "tier": "B"})
     assert [o.code for o in response.context["page"]] == ["B", "B-1"]
+    assert 'tier-B">B类' in response.content.decode()
 
 
 @pytest.mark.parametrize(
