@@ -32,9 +32,13 @@ def org_list(request):
     tier_counts = qs.tier_counts(year)
     qs = form.by_tier(qs, year)
     units = CoveredUnit.objects.filter(organization=OuterRef("pk")).order_by()
-    qs = qs.with_tier(year).with_committee().annotate(
-        unit_count=Coalesce(
-            Subquery(units.values("organization").annotate(n=Count("pk")).values("n")), 0
+    qs = (
+        qs.with_tier(year)
+        .with_committee()
+        .annotate(
+            unit_count=Coalesce(
+                Subquery(units.values("organization").annotate(n=Count("pk")).values("n")), 0
+            )
         )
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

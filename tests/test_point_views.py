@@ -190,6 +190,14 @@ def test_staff_get_an_editable_record_sheet(zone, items, login):
     assert "grid.js" in html
 
 
+def test_a_year_with_every_month_closed_shows_no_entry_tools(zone, items, login):
+    for month in range(1, 13):
+        close_month(year=2025, month=month, user=zone.staff)
+    html = login(zone.staff).get(reverse("scoring:sheet", args=[zone.a1.pk, 2025])).content.decode()
+    assert "grid.js" not in html
+    assert "选择一个单元格开始录入" not in html
+
+
 def test_month_totals_are_kept_through_the_view(zone, items, login):
     cells = [{"org": zone.a2.pk, "item": items["F1"].pk, "month": 7, "value": "2", "version": 0}]
     post_cells(login(zone.staff), cells)

@@ -311,7 +311,8 @@ def record_sheet(request, pk, year):
             "month_totals": json.dumps({m: fmt(t) for m, t in totals.items()}),
             "year_total": card.total if card else 0,
             "history": history_page,
-            "editable": editable_user,
+            # Without an open month there is nothing to type into: no formula bar, no script.
+            "editable": any(m["editable"] for q in quarters for m in q["months"]),
             "years": RuleSet.objects.values_list("year", flat=True),
         },
     )
