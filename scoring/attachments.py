@@ -17,9 +17,15 @@ TYPES = {
 }
 
 
+def _pdf_ends(file):
+    """A PDF ends with %%EOF (give or take trailing whitespace)."""
+    file.seek(max(file.size - 1024, 0))
+    return b"%%EOF" in file.read()
+
+
 def _kind(head, file):
     if head.startswith(b"%PDF-"):
-        return "pdf"
+        return "pdf" if _pdf_ends(file) else None
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -30,7 +36,9 @@ def _kind(head, file):
                 names = set(archive.namelist())
         except zipfile.BadZipFile:
             return None
-        if "word/document.xml" in names and "word/vbaProject.bin" not in names:
+        # Macros ride in vbaProject.bin, whatever the case of its name.
+        macros = any(name.lower().endswith("vbaproject.bin") for name in names)
+        if {"[Content_Types].xml", "word/document.xml"} <= names and not macros:
             return "docx"
     return None
 

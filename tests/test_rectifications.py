@@ -12,10 +12,11 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def docx_bytes(extra=None):
+def docx_bytes(extra=None, *, content_types=True):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
+        if content_types:
+            archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
         for name in extra or []:
             archive.writestr(name, "x")
@@ -115,7 +116,10 @@ def test_an_empty_report_is_refused(zone, task, login):
         ("report.pdf", b"<html><script>alert(1)</script>", "只能是 PDF、JPG、PNG 或 DOCX"),
         ("photo.pdf", PNG, "附件内容是 PNG，但文件扩展名不符"),
         ("macro.docx", docx_bytes(["word/vbaProject.bin"]), "只能是 PDF、JPG、PNG 或 DOCX"),
+        ("lower.docx", docx_bytes(["word/vbaproject.bin"]), "只能是 PDF、JPG、PNG 或 DOCX"),
+        ("fake.pdf", b"%PDF-<html><script>alert(1)</script>", "只能是 PDF、JPG、PNG 或 DOCX"),
         ("notword.docx", docx_bytes()[:-40], "只能是 PDF、JPG、PNG 或 DOCX"),
+        ("bare.docx", docx_bytes(content_types=False), "只能是 PDF、JPG、PNG 或 DOCX"),
         ("big.pdf", PDF + b"0" * (10 * 1024 * 1024), "附件不能超过 10 MB"),
     ],
 )

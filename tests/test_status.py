@@ -42,6 +42,9 @@ def test_it_shows_the_quarter_so_far_and_what_is_missing(zone, this_year, login)
     assert len(figures.chart()["bars"]) == 8
     html = response.content.decode()
     assert "<svg" in html and 'id="so-far">4.0<' in html
+    running = html[html.index(f"第{rules.quarter_of(today.month)}季度（进行中）") :]
+    running = running[: running.index("</div></div>")]
+    assert "目前低于预警线，季度结束后确定等级" in running and "level-badge" not in running
 
 
 def test_a_change_of_points_shows_at_once_despite_the_cached_fragment(zone, this_year, login):
