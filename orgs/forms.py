@@ -25,12 +25,23 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class OrganizationForm(forms.ModelForm):
-    parent = forms.ModelChoiceField(
-        label="上级组织",
-        queryset=Organization.objects.filter(kind__in=PARENT_KINDS),
-        help_text="只有党工委、党委、党总支可以有下级组织。",
+def parent_choice(**kwargs):
+    return forms.ModelChoiceField(
+        label="上级组织", queryset=Organization.objects.filter(kind__in=PARENT_KINDS), **kwargs
     )
+
+
+def parent_from_link(query):
+    """The parent a "new organization under this one" link names. The link is typed into the
+    address bar too, so anything that is not a possible parent is ignored, not refused."""
+    try:
+        return parent_choice(required=False).clean(query.get("parent"))
+    except forms.ValidationError:
+        return None
+
+
+class OrganizationForm(forms.ModelForm):
+    parent = parent_choice(help_text="只有党工委、党委、党总支可以有下级组织。")
     secretary = forms.ModelChoiceField(
         label="书记账号",
         queryset=User.objects.none(),
@@ -114,10 +125,28 @@ class CoveredUnitForm(forms.ModelForm):
         return self.cleaned_data["credit_code"].strip().upper()
 
 
+class BaseCoveredUnitFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # The database refuses a code already saved; two new rows sharing one are only caught
+        # here, before the save would fail halfway.
+        first_row = {}
+        for number, form in enumerate(self.forms, start=1):
+            code = form.cleaned_data.get("credit_code")
+            if not code or self._should_delete_form(form):
+                continue
+            if code in first_row and not form.non_field_errors():
+                form.add_error(
+                    "credit_code", f"与第 {first_row[code]} 行单位的统一社会信用代码重复。"
+                )
+            first_row.setdefault(code, number)
+
+
 CoveredUnitFormSet = inlineformset_factory(
     Organization,
     CoveredUnit,
     form=CoveredUnitForm,
+    formset=BaseCoveredUnitFormSet,
     extra=2,
     can_delete=True,
     max_num=500,

@@ -12,6 +12,7 @@ from .forms import (
     OrganizationFilterForm,
     OrganizationForm,
     TierChangeForm,
+    parent_from_link,
     posted,
 )
 from .models import CoveredUnit, Organization, Role, Tier, TierSource
@@ -92,10 +93,7 @@ def _edit(request, org, parent=None):
 
 @access.admin_required
 def org_create(request):
-    parent = None
-    if request.GET.get("parent", "").isdigit():
-        parent = Organization.objects.filter(pk=request.GET["parent"]).first()
-    return _edit(request, Organization(), parent)
+    return _edit(request, Organization(), parent_from_link(request.GET))
 
 
 @login_required

@@ -237,3 +237,43 @@ def test_the_edit_form_starts_from_the_current_parent(zone, login):
     assert response.context["form"]["parent"].value() == zone.com_a.pk
     html = response.content.decode()
     assert f'<option value="{zone.com_a.pk}" selected>' in html
+
+
+@pytest.mark.parametrize("parent", ["²", "abc", "-1", "99999999999999999999999"])
+def test_it_ignores_a_parent_in_the_link_that_is_not_an_organization(zone, login, parent):
+    response = login(zone.admin).get(reverse("orgs:create"), {"parent": parent})
+    assert response.status_code == 200
+    assert response.context["form"]["parent"].value() is None
+
+
+def test_it_starts_a_new_organization_under_the_parent_in_the_link(zone, login):
+    response = login(zone.admin).get(reverse("orgs:create"), {"parent": str(zone.com_b.pk)})
+    assert response.context["form"]["parent"].value() == zone.com_b.pk
+
+
+def test_it_shows_that_a_credit_code_is_registered_under_another_organization(zone, login):
+    CoveredUnit.objects.create(
+        organization=zone.b1, name="已登记公司", kind="enterprise", credit_code="91341500MA2TEXT001"
+    )
+    response = login(zone.admin).post(reverse("orgs:create"), org_form(zone))
+    assert response.status_code == 200
+    assert "该统一社会信用代码已登记在其他单位下。" in response.content.decode()
+    assert not Organization.objects.filter(code="NEW-1").exists()
+
+
+def test_it_names_the_row_that_repeats_a_credit_code_of_the_same_form(zone, login):
+    data = org_form(zone, **{"units-TOTAL_FORMS": "2"})
+    data.update(
+        {
+            "units-1-name": "安徽测试科技有限公司分公司",
+            "units-1-kind": "enterprise",
+            "units-1-credit_code": "91341500ma2text001",
+        }
+    )
+    response = login(zone.admin).post(reverse("orgs:create"), data)
+    assert response.status_code == 200
+    units = response.context["units"]
+    assert units.forms[1].errors["credit_code"] == ["与第 1 行单位的统一社会信用代码重复。"]
+    assert "与第 1 行单位的统一社会信用代码重复。" in response.content.decode()
+    assert not Organization.objects.filter(code="NEW-1").exists()
+    assert not CoveredUnit.objects.exists()

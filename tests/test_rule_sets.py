@@ -1,3 +1,6 @@
+from decimal import Decimal
+
+import pytest
 from django.urls import reverse
 
 from scoring.models import Item, RuleSet
@@ -92,7 +95,7 @@ def test_thresholds_must_be_ordered_and_veto_is_for_deductions(zone, rule_set, l
     client = login(zone.admin)
     data = edit_data(rule_set, red_threshold="22")
     response = client.post(reverse("scoring:rule_set_edit", args=[2025]), data)
-    assert "红色 ≤ 橙色 ≤ 季度预警线" in response.content.decode()
+    assert "三级（红色）预警线应低于二级（橙色）预警线（20.0 分）。" in response.content.decode()
     data = edit_data(rule_set, **{f"items-{item_index(rule_set, '1.1')}-veto": "on"})
     response = client.post(reverse("scoring:rule_set_edit", args=[2025]), data)
     assert "只有扣分项可以设为一票否决" in response.content.decode()
@@ -101,3 +104,105 @@ def test_thresholds_must_be_ordered_and_veto_is_for_deductions(zone, rule_set, l
 def test_the_rules_page_redirects_to_a_year_or_explains_there_is_none(zone, login):
     response = login(zone.secretary).get(reverse("scoring:rules"))
     assert "还没有任何年度的评分细则" in response.content.decode()
+
+
+def test_it_adds_no_item_when_the_edit_form_is_posted_with_an_extra_row(zone, rule_set, login):
+    count = rule_set.items.count()
+    data = edit_data(rule_set, **{"items-TOTAL_FORMS": count + 1})
+    data.update({f"items-{count}-name": "偷加的小项", f"items-{count}-quarterly_cap": "5"})
+    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert response.status_code == 302
+    assert rule_set.items.count() == count
+    assert not Item.objects.filter(name="偷加的小项").exists()
+
+
+IMPOSSIBLE = [
+    ("subsidy_first", "-5", "一档奖补金额不能为负数。"),
+    ("coefficient_third", "-1.5", "三档绩效系数不能为负数。"),
+    ("second_grade_min", "-50", "二档最低分不能为负数。"),
+    (
+        "first_grade_min",
+        "99999",
+        "一档最低分不能高于全年最多可得的 120.0 分（4 个季度 × 常规和加分小项季度上限之和 30.0 分）。",
+    ),
+    ("yellow_days", "99999999", "黄色预警整改期限应在 1 至 365 天之间。"),
+    ("orange_days", "0", "橙色预警整改期限应在 1 至 365 天之间。"),
+    ("red_days", "366", "红色预警整改期限应在 1 至 365 天之间。"),
+    ("close_day", "29", "月度关账日应在次月 1 至 28 日之间。"),
+    ("second_grade_min", "90", "二档最低分应低于一档最低分（90.0 分）。"),
+    ("orange_threshold", "25", "二级（橙色）预警线应低于季度预警线（25.0 分）。"),
+    ("red_threshold", "20", "三级（红色）预警线应低于二级（橙色）预警线（20.0 分）。"),
+    ("red_threshold", "0", "红色预警线必须大于 0"),
+    (
+        "warning_threshold",
+        "30.5",
+        "季度预警线不能高于一个季度最多可得的 30.0 分（常规和加分小项季度上限之和）。",
+    ),
+    ("subsidy_second", "30000", "二档奖补金额不能高于一档（20000.00 元）。"),
+    ("subsidy_third", "10000.01", "三档奖补金额不能高于二档（10000.00 元）。"),
+    ("coefficient_second", "1.2", "二档绩效系数不能高于一档（1.10）。"),
+    ("point_step", "0", "最小分值单位必须大于 0。"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"), IMPOSSIBLE, ids=[f"{f}={v}" for f, v, _ in IMPOSSIBLE]
+)
+def test_it_refuses_an_impossible_rule_set_and_says_which_number(
+    zone, rule_set, login, field, value, message
+):
+    before = {name: getattr(rule_set, name) for name in RULE_SET_FIELDS}
+    data = edit_data(rule_set, **{field: value})
+    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert response.status_code == 200
+    assert any(message in e for e in response.context["form"].errors[field])
+    assert message in response.content.decode()
+    rule_set.refresh_from_db()
+    assert {name: getattr(rule_set, name) for name in RULE_SET_FIELDS} == before
+
+
+def test_grade_lines_may_rise_with_caps_raised_in_the_same_edit(zone, rule_set, login):
+    index = item_index(rule_set, "F2")
+    data = edit_data(rule_set, first_grade_min="124", **{f"items-{index}-quarterly_cap": "4"})
+    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert response.status_code == 302
+    rule_set.refresh_from_db()
+    assert rule_set.first_grade_min == 124
+
+
+def test_the_point_step_cannot_grow_past_points_already_recorded(zone, items, rule_set, login):
+    record_points(
+        year=2025,
+        cells=[
+            Cell(zone.a1.pk, items["2.1"].pk, 1, "2.5"),
+            Cell(zone.a2.pk, items["2.1"].pk, 1, "1.5"),
+            Cell(zone.b1.pk, items["2.1"].pk, 1, "2"),
+            Cell(zone.b1.pk, items["D2"].pk, 1, "-3"),
+        ],
+        user=None,
+        reason="",
+    )
+    data = edit_data(rule_set, point_step="1.0", reason="改为整数计分")
+    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert response.context["form"].errors["point_step"] == [
+        "2025 年度已有 2 条积分记录不是 1.0 的整数倍，最小分值单位不能改为 1.0。"
+    ]
+    rule_set.refresh_from_db()
+    assert rule_set.point_step == Decimal("0.5")
+
+
+def test_the_point_step_may_grow_when_every_recorded_point_fits(zone, items, rule_set, login):
+    record_points(
+        year=2025,
+        cells=[
+            Cell(zone.a1.pk, items["2.1"].pk, 1, "3"),
+            Cell(zone.b1.pk, items["D2"].pk, 1, "-2"),
+        ],
+        user=None,
+        reason="",
+    )
+    data = edit_data(rule_set, point_step="1.0", reason="改为整数计分")
+    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert response.status_code == 302
+    rule_set.refresh_from_db()
+    assert rule_set.point_step == 1

@@ -68,8 +68,8 @@ def rule_set_edit(request, year):
     rule_set = get_rule_set(year)
     has_points = PointEntry.objects.filter(year=year).exists()
     data = posted(request)
-    form = RuleSetForm(data, instance=rule_set)
     items = ItemFormSet(data, queryset=rule_set.items.all(), prefix="items")
+    form = RuleSetForm(data, instance=rule_set, items=items)
     reason_form = ChangeReasonForm(data)
     if request.method == "POST" and form.is_valid() and items.is_valid() and reason_form.is_valid():
         reason = reason_form.cleaned_data["reason"].strip()
