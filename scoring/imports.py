@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from orgs.models import Organization
 
@@ -20,6 +20,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ENTRIES = 300
+# A page of problems stays readable; the rest are counted, not listed.
+MAX_PROBLEMS_SHOWN = 200
 
 
 class FileRefused(Exception):
@@ -194,13 +196,13 @@ def _parse(workbook, *, year, month, items):
 
 
 def validate(parsed, *, year):
-    """Add every cell the rules refuse to the parsed file's problems."""
-    if parsed.problems:
-        return parsed.problems
+    """Add every cell the rules refuse to the parsed file's problems, also when its header or
+    rows have problems of their own, and return them all in sheet order."""
     for error in check_points(year=year, cells=parsed.cells):
         sheet, row, column, org, item = parsed.positions[error.cell.key]
         reason = error.message.split("：", 1)[-1]
         parsed.problems.append(Problem(sheet, row, column, org, item, reason))
+    parsed.problems.sort(key=lambda p: (p.row or 0, column_index_from_string(p.column or "A")))
     return parsed.problems
 
 

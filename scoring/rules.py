@@ -6,7 +6,7 @@ comes from the year's rule set, passed in as `Thresholds` or as arguments.
 
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 
 ROUTINE = "routine"
 FEATURED = "featured"
@@ -57,10 +57,22 @@ def parse_points(text):
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
-            raise PointsError(f"“{text}”不是有效的分值，请填写数字（如 1.5）") from None
+            raise PointsError(f"“{_shown(text)}”不是有效的分值，请填写数字（如 1.5）") from None
     if not value.is_finite():
-        raise PointsError(f"“{text}”不是有效的分值，请填写数字（如 1.5）")
+        raise PointsError(f"“{_shown(text)}”不是有效的分值，请填写数字（如 1.5）")
+    # Caps, sums and the step are computed in the decimal context: a number with more integer
+    # digits or decimal places than its precision (1e30, forty 9s, 1e-40) would overflow or be
+    # rounded to a multiple of the step there instead of being refused.
+    precision = getcontext().prec
+    if value.adjusted() >= precision or value.as_tuple().exponent < -precision:
+        raise PointsError(f"“{_shown(text)}”超出可录入的范围，请填写季度上限以内的分值（如 1.5）")
     return value
+
+
+def _shown(text):
+    """What the user typed, shortened so that a pasted wall of digits keeps the message short."""
+    text = str(text)
+    return text if len(text) <= 20 else text[:20] + "…"
 
 
 def points_problem(value, *, kind, cap, step, used):
@@ -70,22 +82,22 @@ def points_problem(value, *, kind, cap, step, used):
     points already recorded for the item in the quarter's other months (negative for
     deductions), `step` the smallest unit of points.
     """
-    if value % step != 0:
-        return f"分值须为 {step:.1f} 的整数倍"
     if kind == DEDUCTION:
         if value > 0:
             return "扣分项只能填 0 或负数"
-        if -(used + value) > cap:
+        if -value > cap or -(used + value) > cap:
             room = cap + used
             return f"超过季度扣分上限 {cap:.1f} 分（本季度其他月份已扣 {abs(used):.1f} 分，本月最多扣 {room:.1f} 分）"
-        return None
-    if value < 0:
-        return "只能填 0 或正数；扣分请记在扣分项"
-    if used + value > cap:
-        room = cap - used
-        return (
-            f"超过季度上限 {cap:.1f} 分（本季度其他月份已记 {used:.1f} 分，本月最多 {room:.1f} 分）"
-        )
+    else:
+        if value < 0:
+            return "只能填 0 或正数；扣分请记在扣分项"
+        if value > cap or used + value > cap:
+            room = cap - used
+            return f"超过季度上限 {cap:.1f} 分（本季度其他月份已记 {used:.1f} 分，本月最多 {room:.1f} 分）"
+    # The step last: only a value within the cap has a remainder the decimal context can
+    # compute (1e27 divided by a step of 0.1 has more digits than its precision).
+    if value % step != 0:
+        return f"分值须为 {step:.1f} 的整数倍"
     return None
 
 

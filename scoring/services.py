@@ -164,9 +164,6 @@ def month_is_open_problem(*, rule_set, year, month, today):
         return f"{year}年{month}月尚未到来，不能提前记分"
     if YearState.objects.filter(year=year, finalized=True).exists():
         return f"{year} 年度已定级，积分已冻结；如需修改请先撤销定级并说明原因"
-    quarter = rules.quarter_of(month)
-    if Notice.objects.filter(year=year, quarter=quarter).exists():
-        return f"{year}年第{quarter}季度预警通报已发布，该季度积分已冻结"
     if Period.objects.filter(year=year, month=month, closed=True).exists():
         return f"{year}年{month}月已关账，如需修改请先重新开放"
     return None
@@ -263,6 +260,15 @@ def _check(*, year, cells, lock):
             value = values[cell.key] = rules.parse_points(cell.value)
         except rules.PointsError as error:
             errors.append(CellError(cell, where + str(error)))
+            continue
+        note_limit = PointEntry._meta.get_field("note").max_length
+        if cell.note is not None and len(cell.note) > note_limit:
+            errors.append(
+                CellError(
+                    cell,
+                    where + f"说明最多 {note_limit} 字，现有 {len(cell.note)} 字，请删减后再保存",
+                )
+            )
             continue
         if value is None:
             continue
@@ -462,6 +468,9 @@ def _save_step(obj, user, reason):
 
 @transaction.atomic
 def close_month(*, year, month, user):
+    today = timezone.localdate()
+    if (year, month) >= (today.year, today.month):
+        raise Refused(f"{year}年{month}月尚未结束，不能关账")
     period = _locked_or_new(Period, year=year, month=month)
     if period.closed:
         return period
@@ -476,9 +485,8 @@ def reopen_month(*, year, month, user, reason):
         raise Refused("重新开放必须填写原因")
     if YearState.objects.filter(year=year, finalized=True).exists():
         raise Refused(f"{year} 年度已定级，请先撤销定级再重新开放月份")
-    quarter = rules.quarter_of(month)
-    if Notice.objects.filter(year=year, quarter=quarter).exists():
-        raise Refused(f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放")
+    # A published quarter's month may be corrected too: its notice and warnings were frozen
+    # as published and do not follow later edits.
     period = _locked_or_new(Period, year=year, month=month)
     period.closed, period.reason = False, reason
     return _save_step(period, user, f"重新开放：{reason}")
@@ -494,8 +502,8 @@ def quarter_end(year, quarter):
     return first_of_next - datetime.timedelta(days=1)
 
 
-def next_notice_number(year):
-    latest = Notice.objects.filter(year=year).order_by("-number").first()
+def next_notice_number(number_year):
+    latest = Notice.objects.filter(number_year=number_year).order_by("-number").first()
     return latest.number + 1 if latest else 1
 
 
@@ -514,7 +522,7 @@ def publish_notice(*, year, quarter, number, published_on, title, text, user):
         )
     except IntegrityError:
         raise Refused(
-            f"{year}年第{quarter}季度的通报或文号 〔{year}〕第{number}号 已被使用"
+            f"{year}年第{quarter}季度的通报或文号 〔{published_on.year}〕第{number}号 已被使用"
         ) from None
 
 
@@ -529,12 +537,19 @@ def _publish_notice(*, year, quarter, number, published_on, title, text, user):
         raise Refused(f"{year}年第{quarter}季度的预警通报已经发布")
     if timezone.localdate() <= quarter_end(year, quarter):
         raise Refused(f"{year}年第{quarter}季度尚未结束，不能发布通报")
+    if published_on <= quarter_end(year, quarter):
+        # Deadlines count from this date; one inside the quarter would start tasks overdue.
+        last_day = quarter_end(year, quarter)
+        raise Refused(
+            f"发布日期应晚于季度最后一天（{last_day.year}年{last_day.month}月{last_day.day}日）"
+        )
     for month in rules.months_of(quarter):
         close_month(year=year, month=month, user=user)
     standings = quarter_standings(Organization.objects.scored(), year, quarter)
     notice = Notice.objects.create(
         year=year,
         quarter=quarter,
+        number_year=published_on.year,
         number=number,
         title=title,
         text=text,
@@ -665,14 +680,20 @@ def finalize_year(*, year, user):
 
 @transaction.atomic
 def reopen_year(*, year, user, reason):
-    """Undo 定级 so that the year's points can be corrected; the results are discarded and
-    computed afresh at the next finalization."""
+    """Undo 定级 so that the year's points can be corrected; the results, overrides included,
+    are discarded and computed afresh at the next finalization. Not once tiers are confirmed."""
     reason = (reason or "").strip()
     if not reason:
         raise Refused("撤销定级必须填写原因")
     state = _locked_or_new(YearState, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级")
+    if state.tiers_confirmed:
+        # Next year runs on the confirmed tiers; regrading would stack a second set of them.
+        raise Refused(
+            f"{year + 1} 年度分类已按本次定级确认，不能再撤销定级；"
+            "如需调整个别组织的分类，请在组织页面调整并填写原因"
+        )
     AnnualResult.objects.filter(year=year).delete()
     state.finalized, state.tiers_confirmed = False, False
     return _save_step(state, user, f"撤销定级：{reason}")

@@ -9,9 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from orgs.models import Role
 from scoring import exports, imports
 from scoring.models import ImportBatch, PointEntry
 from scoring.services import Cell, record_points
+
+from .conftest import make_org, make_user
 
 
 def template(rule_set, month=3):
@@ -97,26 +100,61 @@ def test_a_file_with_bad_cells_is_refused_whole_naming_every_cell(zone, items, r
     )
     response = upload(login(zone.staff), data)
     problems = response.context["problems"]
-    assert [(p.row, p.column, p.reason) for p in problems] == [
-        (10, "A", "组织编码不存在或该组织未在用")
-    ]
-    data = fill(
-        template(rule_set),
-        {("A-1", "2.1"): 3, ("A-1", "1.2"): 5, ("A-2", "2.2"): "abc", ("B-1", "D1"): 1},
-    )
-    response = upload(login(zone.staff), data)
-    problems = response.context["problems"]
     assert [(p.sheet, p.row, p.column, p.organization, p.item) for p in problems] == [
         ("2025年3月", 6, "D", "甲一支部", "1.2 发展党员"),
         ("2025年3月", 7, "G", "甲二支部", "2.2 主题党日"),
         ("2025年3月", 9, "V", "乙一支部", "D1 材料逾期或不实"),
+        ("2025年3月", 10, "A", "X-9", ""),
     ]
     assert "超过季度上限 1.0 分" in problems[0].reason
     assert "不是有效的分值" in problems[1].reason
     assert problems[2].reason == "扣分项只能填 0 或负数"
+    assert problems[3].reason == "组织编码不存在或该组织未在用"
     assert not PointEntry.objects.exists()
     assert not ImportBatch.objects.exists()
-    assert "整个文件未导入" in response.content.decode()
+    assert "文件有 4 处错误，整个文件未导入" in response.content.decode()
+
+
+def test_it_checks_every_cell_of_a_file_with_duplicate_rows_and_unknown_columns(
+    zone, items, rule_set, login
+):
+    wb = openpyxl.load_workbook(BytesIO(fill(template(rule_set), {("A-2", "2.1"): 9})))
+    ws = wb.worksheets[0]
+    ws.cell(exports.HEADER_ROW, 4, "9.9 不存在的小项")
+    ws.cell(ws.max_row + 1, 1, "A-1")
+    out = BytesIO()
+    wb.save(out)
+    problems = upload(login(zone.staff), out.getvalue()).context["problems"]
+    assert [(p.row, p.column, p.reason) for p in problems] == [
+        (exports.HEADER_ROW, "D", "小项“9.9 不存在的小项”不在 2025 年度评分细则中"),
+        (6, "A", "该组织在文件中出现了多次"),
+        (7, "F", "超过季度上限 3.0 分（本季度其他月份已记 0.0 分，本月最多 3.0 分）"),
+        (10, "A", "该组织在文件中出现了多次"),
+    ]
+
+
+@pytest.mark.parametrize("value", [1e30, "9" * 40, "1e30"])
+def test_a_huge_number_in_a_file_is_named_not_a_crash(zone, items, rule_set, login, value):
+    response = upload(login(zone.staff), fill(template(rule_set), {("A-1", "2.1"): value}))
+    [problem] = response.context["problems"]
+    assert (problem.row, problem.column, problem.organization) == (6, "F", "甲一支部")
+    assert "超出可录入的范围" in problem.reason
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_200_and_counts_the_rest(
+    zone, items, rule_set, login
+):
+    values = {}
+    for i in range(60):
+        make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
+        values.update({(f"B-X{i}", item): "x" for item in ("1.1", "1.2", "1.3", "2.1", "2.2")})
+    response = upload(login(zone.staff), fill(template(rule_set), values))
+    assert len(response.context["problems"]) == imports.MAX_PROBLEMS_SHOWN == 200
+    html = response.content.decode()
+    assert "文件有 300 处错误" in html
+    assert "另有 100 处问题未列出" in html
+    assert not ImportBatch.objects.exists()
 
 
 def test_a_preview_that_went_stale_is_shown_again_instead_of_saved(zone, items, rule_set, login):
@@ -241,26 +279,73 @@ def test_the_import_command_refuses_a_bad_file_and_lists_every_cell(
     zone, items, rule_set, tmp_path
 ):
     path = tmp_path / "bad.xlsx"
-    path.write_bytes(fill(template(rule_set), {("A-1", "2.1"): 9, ("A-2", "2.1"): "x"}))
+    path.write_bytes(
+        fill(
+            template(rule_set),
+            {("A-1", "2.1"): 9, ("A-2", "2.1"): "x", ("X-9", "1.1"): 1, ("B-1", "1.1"): 1e30},
+        )
+    )
     err = StringIO()
-    with pytest.raises(CommandError, match="2 处错误"):
-        call_command("import_points", str(path), year=2025, month=3, stderr=err)
-    assert "第6行 F列" in err.getvalue() and "第7行 F列" in err.getvalue()
+    with pytest.raises(CommandError, match="4 处错误"):
+        call_command("import_points", str(path), year=2025, month=3, user="staff", stderr=err)
+    lines = err.getvalue().splitlines()
+    assert [line.split(" ", 2)[1:2] for line in lines] == [
+        ["第6行"],
+        ["第7行"],
+        ["第9行"],
+        ["第10行"],
+    ]
+    assert "超出可录入的范围" in lines[2] and "组织编码不存在" in lines[3]
     assert not PointEntry.objects.exists()
+
+
+def test_the_import_command_lists_every_problem_beyond_what_the_web_page_shows(
+    zone, items, rule_set, tmp_path
+):
+    values = {}
+    for i in range(50):
+        make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
+        values.update({(f"B-X{i}", item): "x" for item in ("1.1", "1.2", "1.3", "2.1", "2.2")})
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(fill(template(rule_set), values))
+    err = StringIO()
+    with pytest.raises(CommandError, match="250 处错误"):
+        call_command("import_points", str(path), year=2025, month=3, user="staff", stderr=err)
+    assert len(err.getvalue().splitlines()) == 250
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"year": 2031, "month": 3}, "2031 年度尚未建立评分细则"),
+        ({"year": 2031, "month": 3, "user": "staff"}, "2031 年度尚未建立评分细则"),
         ({"year": 2025, "month": 3, "user": "nobody"}, "没有用户 nobody"),
+        ({"year": 2025, "month": 3}, "请用 --user 指定记录为修改人的用户名"),
+        ({"year": 2025, "month": 3, "user": ""}, "请用 --user 指定"),
+        (
+            {"year": 2025, "month": 3, "user": "secretary"},
+            "角色是“支部书记”，只有党建办工作人员或管理员",
+        ),
+        ({"year": 2025, "month": 3, "user": "viewer"}, "角色是“党委查看”"),
+        ({"year": 2025, "month": 3, "user": "gone"}, "用户 gone 已停用"),
     ],
 )
 def test_the_import_command_explains_bad_arguments(zone, rule_set, tmp_path, args, message):
+    make_user("gone", Role.STAFF, is_active=False)
     path = tmp_path / "x.xlsx"
-    path.write_bytes(b"")
+    path.write_bytes(fill(template(rule_set), {("A-1", "2.1"): 2}))
     with pytest.raises(CommandError, match=message):
         call_command("import_points", str(path), **args)
+    assert not PointEntry.objects.exists()
+
+
+@pytest.mark.parametrize("username", ["staff", "admin"])
+def test_the_import_command_records_the_office_user_as_the_author(
+    zone, items, rule_set, tmp_path, username
+):
+    path = tmp_path / "3月.xlsx"
+    path.write_bytes(fill(template(rule_set), {("A-1", "2.1"): 2}))
+    call_command("import_points", str(path), year=2025, month=3, user=username, stdout=StringIO())
+    assert PointEntry.history.get().history_user.username == username
 
 
 def test_the_export_command_writes_every_entry_of_the_year(zone, items, tmp_path):

@@ -3,9 +3,11 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from scoring.models import Period, PointEntry, Scorecard
-from scoring.services import Cell, close_month, record_points
+from scoring.services import Cell, close_month, create_rule_set, finalize_year, record_points
+from scoring.views.points import MAX_CELLS_PER_SAVE, PAGE_SIZES
 
 from .conftest import make_org
 
@@ -118,10 +120,147 @@ def test_malformed_saves_get_a_clear_400(zone, items, login, body):
     assert response.json()["message"]
 
 
-def test_a_batch_is_bounded(zone, items, login):
+def post_body(client, body):
+    return client.post(reverse("scoring:save"), body, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"year": Infinity, "cells": []}', "年度无效（inf）"),
+        ('{"year": NaN, "cells": []}', "年度无效（nan）"),
+        (json.dumps({"year": 10**30, "cells": []}), "年度无效（10000000000000000000…）"),
+        (json.dumps({"year": 2025.5, "cells": []}), "年度无效（2025.5）"),
+        (json.dumps({"year": True, "cells": []}), "年度无效（True）"),
+    ],
+)
+def test_a_save_with_a_year_out_of_range_gets_a_clear_400(zone, items, login, body, message):
+    response = post_body(login(zone.staff), body)
+    assert response.status_code == 400
+    assert response.json()["message"] == message + "，请刷新页面后重试。"
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "message"),
+    [
+        ("org", 10**30, "第 2 个单元格的组织编号无效（10000000000000000000…）"),
+        ("item", 10**30, "第 2 个单元格的小项编号无效"),
+        ("month", 10**30, "第 2 个单元格的月份无效"),
+        ("month", 13, "第 2 个单元格的月份无效（13）"),
+        ("version", 10**30, "第 2 个单元格的版本号无效"),
+        ("version", -1, "第 2 个单元格的版本号无效（-1）"),
+        ("org", 1.5, "第 2 个单元格的组织编号无效（1.5）"),
+        ("org", None, "缺少第 2 个单元格的组织编号"),
+        ("value", [1], "第 2 个单元格的分值格式不正确"),
+        ("value", True, "第 2 个单元格的分值格式不正确"),
+        ("note", 5, "第 2 个单元格的说明格式不正确"),
+    ],
+)
+def test_a_save_with_a_cell_field_out_of_range_or_of_the_wrong_type_gets_a_clear_400(
+    zone, items, login, field, bad, message
+):
+    cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": "1", "version": 0}
+    response = post_cells(login(zone.staff), [cell, dict(cell, **{field: bad})])
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+    assert not PointEntry.objects.exists()
+
+
+def test_a_save_that_is_not_json_at_all_gets_a_clear_400(zone, items, login):
+    response = post_body(login(zone.staff), "[" * 100_000)
+    assert response.status_code == 400
+    assert response.json()["message"] == "提交的数据格式不正确，请刷新页面后重试。"
+
+
+@pytest.mark.parametrize("value", ["1e30", "9" * 40, 1e30, 10**40, "Infinity"])
+def test_a_huge_value_is_named_not_a_crash(zone, items, login, value):
+    cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": value, "version": 0}
+    response = post_cells(login(zone.staff), [cell])
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["message"].startswith("甲一支部 · 2.1 “三会一课” · 3月：")
+    assert "超出可录入的范围" in error["message"] or "不是有效的分值" in error["message"]
+    assert not PointEntry.objects.exists()
+
+
+@pytest.mark.parametrize("zero", [0, 0.0, "0"])
+def test_a_zero_is_saved_as_zero_and_only_null_or_empty_clears(zone, items, login, zero):
+    client = login(zone.staff)
+    cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "version": 0}
+    data = post_cells(client, [dict(cell, value=zero)]).json()
+    assert data["cells"][0]["value"] == "0.0"
+    assert PointEntry.objects.get().points == 0
+    post_cells(client, [dict(cell, value=None, version=1)])
+    assert PointEntry.objects.get().points is None
+    post_cells(client, [dict(cell, value=zero, version=2)])
+    post_cells(client, [dict(cell, value="", version=3)])
+    assert (PointEntry.objects.get().points, PointEntry.objects.get().version) == (None, 4)
+
+
+def test_a_note_longer_than_kept_is_refused_naming_the_cell(zone, items, login):
+    client = login(zone.staff)
+    cells = [
+        {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": "1", "version": 0},
+        {
+            "org": zone.a2.pk,
+            "item": items["2.2"].pk,
+            "month": 3,
+            "value": "1",
+            "version": 0,
+            "note": "说" * 501,
+        },
+        {"org": zone.b1.pk, "item": items["1.2"].pk, "month": 3, "value": "x", "version": 0},
+    ]
+    response = post_cells(client, cells)
+    assert response.status_code == 422
+    assert [(e["org"], e["message"]) for e in response.json()["errors"]] == [
+        (zone.a2.pk, "甲二支部 · 2.2 主题党日 · 3月：说明最多 500 字，现有 501 字，请删减后再保存"),
+        (zone.b1.pk, "乙一支部 · 1.2 发展党员 · 3月：“x”不是有效的分值，请填写数字（如 1.5）"),
+    ]
+    assert not PointEntry.objects.exists()
+    cells[1]["note"] = "说" * 500
+    del cells[2]
+    assert post_cells(client, cells).json()["ok"] is True
+    assert PointEntry.objects.get(organization=zone.a2).note == "说" * 500
+
+
+def full_page(zone, items, count, value=lambda item: "0.5"):
+    """Every item of `count` new organizations, as a paste of the whole page would send."""
+    orgs = [make_org(zone.com_b, f"B-P{i:03}", f"乙粘贴{i}") for i in range(count)]
+    cells = [
+        {"org": org.pk, "item": item.pk, "month": 3, "value": value(item), "version": 0}
+        for org in orgs
+        for item in items.values()
+    ]
+    return orgs, cells
+
+
+def test_a_full_page_of_100_rows_pasted_across_every_item_saves_at_once(zone, items, login):
+    orgs, cells = full_page(
+        zone, items, 100, value=lambda item: "-0.5" if item.kind == "deduction" else "0.5"
+    )
+    assert len(cells) > 2000
+    data = post_cells(login(zone.staff), cells).json()
+    assert data["ok"] is True and len(data["cells"]) == len(cells)
+    assert PointEntry.objects.count() == len(cells)
+    assert Scorecard.objects.filter(organization__in=orgs).count() == 100
+
+
+def test_a_full_page_paste_with_one_bad_cell_saves_nothing(zone, items, login):
+    _, cells = full_page(zone, items, 100, value=lambda item: "")
+    cells[-1]["value"] = "abc"
+    response = post_cells(login(zone.staff), cells)
+    assert response.status_code == 422
+    assert len(response.json()["errors"]) == 1
+    assert not PointEntry.objects.exists()
+
+
+def test_a_batch_is_bounded_by_the_largest_page_times_a_generous_item_count(zone, items, login):
+    assert max(PAGE_SIZES) * len(items) <= MAX_CELLS_PER_SAVE
     cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": "", "version": 0}
-    response = post_cells(login(zone.staff), [cell] * 2001)
-    assert "一次最多保存 2000 个单元格" in response.json()["message"]
+    response = post_cells(login(zone.staff), [cell] * (MAX_CELLS_PER_SAVE + 1))
+    assert response.status_code == 400
+    assert f"一次最多保存 {MAX_CELLS_PER_SAVE} 个单元格" in response.json()["message"]
 
 
 def test_close_and_reopen_a_month_with_a_reason(zone, items, login):
@@ -137,6 +276,77 @@ def test_close_and_reopen_a_month_with_a_reason(zone, items, login):
         "关账",
         "重新开放：补录三月材料",
     ]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["abc", "https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com/", ""],
+)
+def test_closing_follows_next_only_to_a_path_on_this_site(zone, items, login, target):
+    response = login(zone.staff).post(reverse("scoring:close", args=[2025, 3]), {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scoring:grid", args=[2025, 3])
+    assert Period.objects.get(year=2025, month=3).closed
+
+
+def test_closing_goes_back_to_the_page_it_came_from(zone, items, login):
+    back = reverse("scoring:sheet", args=[zone.a1.pk, 2025]) + "?hpage=2"
+    response = login(zone.staff).post(reverse("scoring:close", args=[2025, 3]), {"next": back})
+    assert response["Location"] == back
+
+
+def test_closing_a_month_that_has_not_ended_is_refused_with_a_message(zone, login):
+    today = timezone.localdate()
+    create_rule_set(year=today.year, user=zone.admin)
+    client = login(zone.staff)
+    grid = client.get(reverse("scoring:grid", args=[today.year, today.month])).content.decode()
+    assert reverse("scoring:close", args=[today.year, today.month]) not in grid
+    response = client.post(reverse("scoring:close", args=[today.year, today.month]), follow=True)
+    assert f"{today.year}年{today.month}月尚未结束，不能关账。" in response.content.decode()
+    assert not Period.objects.filter(year=today.year, month=today.month, closed=True).exists()
+
+
+def test_a_closed_month_of_a_published_quarter_reopens_with_a_reason(zone, items, published, login):
+    client = login(zone.staff)
+    grid = client.get(reverse("scoring:grid", args=[2025, 2])).content.decode()
+    assert "预警通报〔2025〕第1号已发布" in grid
+    assert reverse("scoring:reopen", args=[2025, 2]) in grid
+    page = client.get(reverse("scoring:reopen", args=[2025, 2])).content.decode()
+    assert (
+        "本季度预警通报〔2025〕第1号已发布：重新开放后修改的积分不会改变已发布的通报和预警名单。"
+        in page
+    )
+    warned = list(
+        published.warnings.order_by("organization").values_list("organization", "level", "total")
+    )
+    response = client.post(reverse("scoring:reopen", args=[2025, 2]), {"reason": "补录漏报"})
+    assert response["Location"] == reverse("scoring:grid", args=[2025, 2])
+    assert not Period.objects.get(year=2025, month=2).closed
+    cell = {"org": zone.a1.pk, "item": items["F1"].pk, "month": 2, "value": "2", "version": 0}
+    assert post_cells(client, [cell]).json()["ok"] is True
+    assert (
+        list(
+            published.warnings.order_by("organization").values_list(
+                "organization", "level", "total"
+            )
+        )
+        == warned
+    )
+
+
+def test_a_month_of_a_graded_year_is_not_offered_for_reopening(zone, items, login):
+    close_month(year=2025, month=5, user=zone.staff)
+    finalize_year(year=2025, user=zone.staff)
+    response = login(zone.staff).get(reverse("scoring:reopen", args=[2025, 5]), follow=True)
+    assert response.redirect_chain == [(reverse("scoring:grid", args=[2025, 5]), 302)]
+    assert "2025 年度已定级，请先撤销定级再重新开放月份。" in response.content.decode()
+    assert Period.objects.get(year=2025, month=5).closed
+
+
+def test_the_reopen_page_of_an_unpublished_quarter_says_nothing_of_a_notice(zone, items, login):
+    close_month(year=2025, month=5, user=zone.staff)
+    page = login(zone.staff).get(reverse("scoring:reopen", args=[2025, 5])).content.decode()
+    assert "重新开放原因" in page and "预警通报" not in page
 
 
 def test_a_closed_month_renders_read_only(zone, items, login):

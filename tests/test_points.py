@@ -274,3 +274,25 @@ def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
         assert kept_quarter_totals() == raw_quarter_sums()
         assert annual_sums_are_kept()
         assert kept_levels_are_the_rules_levels()
+
+
+@pytest.mark.parametrize("value", ["1e30", "9" * 40, 1e30, 10**40, "9e27"])
+def test_it_names_a_huge_value_instead_of_failing(zone, items, value):
+    with pytest.raises(PointsRejected) as excinfo:
+        save(zone, Cell(zone.a1.pk, items["2.1"].pk, 3, value))
+    [message] = messages(excinfo)
+    assert message.startswith("甲一支部 · 2.1 “三会一课” · 3月：")
+    assert "超出可录入的范围" in message or "超过季度上限 3.0 分" in message
+    assert not PointEntry.objects.exists()
+
+
+def test_a_huge_value_in_another_month_of_the_batch_does_not_hide_this_ones(zone, items):
+    with pytest.raises(PointsRejected) as excinfo:
+        save(
+            zone,
+            Cell(zone.a1.pk, items["2.1"].pk, 1, "-9e27"),
+            Cell(zone.a1.pk, items["2.1"].pk, 2, "9e27"),
+        )
+    first, second = messages(excinfo)
+    assert first == "甲一支部 · 2.1 “三会一课” · 1月：只能填 0 或正数；扣分请记在扣分项"
+    assert second.startswith("甲一支部 · 2.1 “三会一课” · 2月：超过季度上限 3.0 分")

@@ -37,6 +37,33 @@ def test_it_refuses_what_is_not_a_number(text):
         rules.parse_points(text)
 
 
+@pytest.mark.parametrize("text", ["1e30", "-1e30", "9" * 40, "1e999999999", "1e-40", 1e30, 10**40])
+def test_it_refuses_a_number_too_big_or_too_fine_to_be_points(text):
+    with pytest.raises(PointsError, match="超出可录入的范围"):
+        rules.parse_points(text)
+
+
+def test_it_shortens_a_wall_of_digits_in_its_message():
+    with pytest.raises(PointsError) as excinfo:
+        rules.parse_points("9" * 40)
+    assert str(excinfo.value).startswith("“" + "9" * 20 + "…”超出可录入的范围")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "used", "problem"),
+    [
+        ("1e27", ROUTINE, "0", "超过季度上限 3.0 分"),
+        ("-1e27", DEDUCTION, "0", "超过季度扣分上限 3.0 分"),
+        # Another month of the batch may itself be out of range; this one is refused anyway.
+        ("1e27", ROUTINE, "-1e27", "超过季度上限 3.0 分"),
+        ("-1e27", DEDUCTION, "1e27", "超过季度扣分上限 3.0 分"),
+    ],
+)
+def test_it_refuses_a_value_far_beyond_the_cap_before_checking_the_step(value, kind, used, problem):
+    result = rules.points_problem(D(value), kind=kind, cap=D(3), step=D("0.1"), used=D(used))
+    assert result.startswith(problem)
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "cap", "used", "problem"),
     [

@@ -44,6 +44,15 @@ def _parse(data, filename, *, year, month, rule_set):
     return parsed, imports.validate(parsed, year=year)
 
 
+def _refused(request, context, problems):
+    """The upload page listing why the file was refused: the first problems, and how many
+    more there are."""
+    shown = problems[: imports.MAX_PROBLEMS_SHOWN]
+    context.setdefault("form", UploadForm())
+    context.update(problems=shown, problem_count=len(problems), unlisted=len(problems) - len(shown))
+    return render(request, "scoring/import_upload.html", context)
+
+
 @access.office_required
 def upload(request, year, month):
     check_month(month)
@@ -59,8 +68,7 @@ def upload(request, year, month):
             form.add_error("file", str(refused))
             return render(request, "scoring/import_upload.html", context)
         if problems:
-            context["problems"] = problems
-            return render(request, "scoring/import_upload.html", context)
+            return _refused(request, context, problems)
         _, change_list = imports.changes(parsed, year=year, month=month)
         ImportBatch.objects.filter(created_at__lt=timezone.now() - STALE_AFTER).delete()
         batch = ImportBatch.objects.create(
@@ -94,9 +102,7 @@ def preview(request, batch_id):
     except imports.FileRefused as refused:
         problems, parsed = [imports.Problem("", None, None, "", "", str(refused))], None
     if problems:
-        context["problems"] = problems
-        context["form"] = UploadForm()
-        return render(request, "scoring/import_upload.html", context)
+        return _refused(request, context, problems)
     changed, change_list = imports.changes(parsed, year=year, month=month)
     current = imports.fingerprint(change_list)
     if request.method == "POST":
@@ -118,11 +124,10 @@ def preview(request, batch_id):
                     )
                     batch.delete()
             except PointsRejected as rejected:
-                context["problems"] = [
+                problems = [
                     imports.Problem("", None, None, "", "", e.message) for e in rejected.errors
                 ]
-                context["form"] = UploadForm()
-                return render(request, "scoring/import_upload.html", context)
+                return _refused(request, context, problems)
             messages.success(request, f"已从 {batch.filename} 导入 {len(changed)} 处修改。")
             return redirect("scoring:grid", year, month)
     context["changes"] = change_list

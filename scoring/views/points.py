@@ -1,14 +1,17 @@
 """The month grid, the organization's record sheet, saving cells, closing months."""
 
+import datetime
 import json
 from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from orgs import access
@@ -17,12 +20,42 @@ from orgs.models import Organization
 
 from .. import exports, rules
 from ..forms import ReasonForm
-from ..models import Column, ItemKind, Notice, Period, PointEntry, RuleSet, Scorecard
+from ..models import (
+    Column,
+    ItemKind,
+    Notice,
+    Period,
+    PointEntry,
+    RuleSet,
+    Scorecard,
+    YearState,
+)
 from ..queries import with_previous_points
-from ..services import Cell, PointsRejected, Refused, close_month, record_points, reopen_month
+from ..services import (
+    Cell,
+    PointsRejected,
+    Refused,
+    close_month,
+    record_points,
+    reopen_month,
+)
 
 PAGE_SIZES = (25, 50, 100)
-MAX_CELLS_PER_SAVE = 2000
+# A pasted block is saved whole, so a full page pasted across every item must fit in one save:
+# the largest page times a generous bound on a rule set's items (every rule set is a copy of
+# the default catalogue's 21). The bound keeps one request from asking for unbounded work.
+MAX_ITEMS = 100
+MAX_CELLS_PER_SAVE = max(PAGE_SIZES) * MAX_ITEMS
+# The largest numbers every supported database compares with its key and version columns
+# (64-bit keys, 32-bit versions); a bigger one overflows the query instead of matching nothing.
+MAX_KEY = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+CELL_NUMBERS = (
+    ("org", "组织编号", 1, MAX_KEY),
+    ("item", "小项编号", 1, MAX_KEY),
+    ("month", "月份", 1, 12),
+    ("version", "版本号", 0, MAX_VERSION),
+)
 
 
 def get_rule_set(year):
@@ -44,11 +77,12 @@ def month_state(rule_set, year, month):
     deadline = rule_set.close_deadline(month)
     return {
         "closed": closed,
-        "frozen": Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first(),
+        "notice": Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first(),
         "period": period,
         "deadline": deadline,
         "overdue": not closed and today > deadline,
         "future": (year, month) > (today.year, today.month),
+        "ended": (year, month) < (today.year, today.month),
     }
 
 
@@ -153,32 +187,23 @@ def _bad_request(message):
     return JsonResponse({"ok": False, "message": message}, status=400)
 
 
+class Malformed(Exception):
+    """A save request that is not what the grid sends; the message says what, in Chinese."""
+
+
 @require_POST
 @access.office_required
 def save_cells(request):
     """Save a batch of cells as JSON: {"year": 2025, "cells": [{"org", "item", "month",
-    "value", "version", "note"?}]}; all or nothing."""
+    "value", "version", "note"?}]}; all or nothing. A value of null or "" clears the cell."""
     try:
-        payload = json.loads(request.body)
-        year = int(payload["year"])
-        raw_cells = payload["cells"]
-        if not isinstance(raw_cells, list) or not raw_cells:
-            return _bad_request("没有要保存的单元格。")
-        if len(raw_cells) > MAX_CELLS_PER_SAVE:
-            return _bad_request(f"一次最多保存 {MAX_CELLS_PER_SAVE} 个单元格，请分批粘贴。")
-        cells = [
-            Cell(
-                organization_id=int(c["org"]),
-                item_id=int(c["item"]),
-                month=int(c["month"]),
-                value=str(c.get("value") or ""),
-                version=int(c["version"]),
-                note=str(c["note"])[:500] if c.get("note") is not None else None,
-            )
-            for c in raw_cells
-        ]
-    except (ValueError, KeyError, TypeError, AttributeError):
+        year, cells = _read_cells(json.loads(request.body))
+    except RequestDataTooBig:
+        return _bad_request("一次提交的数据过多，请分批粘贴。")
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return _bad_request("提交的数据格式不正确，请刷新页面后重试。")
+    except Malformed as malformed:
+        return _bad_request(str(malformed))
     try:
         result = record_points(year=year, cells=cells, user=request.user, reason="表格录入")
     except PointsRejected as rejected:
@@ -194,6 +219,60 @@ def save_cells(request):
             "totals": _totals_json(org_ids, year, {c.month for c in cells}),
         }
     )
+
+
+def _read_cells(payload):
+    """(year, [Cell]) from a decoded save request; Malformed names the first thing amiss."""
+    if not isinstance(payload, dict):
+        raise Malformed("提交的数据格式不正确，请刷新页面后重试。")
+    year = _whole(payload, "year", "年度", datetime.MINYEAR, datetime.MAXYEAR)
+    raw_cells = payload.get("cells")
+    if not isinstance(raw_cells, list) or not raw_cells:
+        raise Malformed("没有要保存的单元格。")
+    if len(raw_cells) > MAX_CELLS_PER_SAVE:
+        raise Malformed(f"一次最多保存 {MAX_CELLS_PER_SAVE} 个单元格，请分批粘贴。")
+    cells = []
+    for number, data in enumerate(raw_cells, start=1):
+        where = f"第 {number} 个单元格"
+        if not isinstance(data, dict):
+            raise Malformed(f"{where}格式不正确，请刷新页面后重试。")
+        numbers = {
+            key: _whole(data, key, f"{where}的{label}", low, high)
+            for key, label, low, high in CELL_NUMBERS
+        }
+        value, note = data.get("value"), data.get("note")
+        if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+            raise Malformed(f"{where}的分值格式不正确，请刷新页面后重试。")
+        if not isinstance(note, str | None):
+            raise Malformed(f"{where}的说明格式不正确，请刷新页面后重试。")
+        cells.append(
+            Cell(
+                organization_id=numbers["org"],
+                item_id=numbers["item"],
+                month=numbers["month"],
+                value=value,
+                version=numbers["version"],
+                note=note,
+            )
+        )
+    return year, cells
+
+
+def _whole(data, key, label, low, high):
+    """data[key] as an int from low to high: a JSON integer or a string of digits."""
+    value = data.get(key)
+    if value is None:
+        raise Malformed(f"缺少{label}，请刷新页面后重试。")
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            number = int(value)
+        except ValueError:
+            pass
+        else:
+            if low <= number <= high:
+                return number
+    shown = str(value) if len(str(value)) <= 20 else str(value)[:20] + "…"
+    raise Malformed(f"{label}无效（{shown}），请刷新页面后重试。")
 
 
 def _entry_json(entry):
@@ -323,9 +402,19 @@ def record_sheet(request, pk, year):
 def close(request, year, month):
     check_month(month)
     get_rule_set(year)
-    close_month(year=year, month=month, user=request.user)
-    messages.success(request, f"{year}年{month}月已关账。")
-    return redirect(request.POST.get("next") or "scoring:grid", year, month)
+    try:
+        close_month(year=year, month=month, user=request.user)
+    except Refused as refused:
+        messages.error(request, f"{refused}。")
+    else:
+        messages.success(request, f"{year}年{month}月已关账。")
+    target = request.POST.get("next", "")
+    # Only a path on this site: anything else could send the user elsewhere or fail to resolve.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("scoring:grid", year, month)
 
 
 @access.office_required
@@ -335,11 +424,9 @@ def reopen(request, year, month):
     if not Period.objects.filter(year=year, month=month, closed=True).exists():
         messages.info(request, f"{year}年{month}月没有关账，可以直接修改。")
         return redirect("scoring:grid", year, month)
-    quarter = rules.quarter_of(month)
-    if Notice.objects.filter(year=year, quarter=quarter).exists():
-        messages.error(
-            request, f"{year}年第{quarter}季度预警通报已发布，该季度已冻结，不能重新开放。"
-        )
+    if YearState.objects.filter(year=year, finalized=True).exists():
+        # No form that could only be refused: the year's grades rest on these points.
+        messages.error(request, f"{year} 年度已定级，请先撤销定级再重新开放月份。")
         return redirect("scoring:grid", year, month)
     form = ReasonForm(
         posted(request),
@@ -356,7 +443,12 @@ def reopen(request, year, month):
         else:
             messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
             return redirect("scoring:grid", year, month)
-    return render(request, "scoring/reopen.html", {"form": form, "year": year, "month": month})
+    notice = Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first()
+    return render(
+        request,
+        "scoring/reopen.html",
+        {"form": form, "year": year, "month": month, "notice": notice},
+    )
 
 
 @login_required

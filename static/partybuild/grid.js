@@ -255,7 +255,11 @@
       if (invalid === 0 && rest.length) queue.unshift(rest);
       setStatus(`${data.errors.length} 处错误，未保存`, "error");
     } else {
-      setStatus(data.message || "保存失败", "error");
+      // The request as a whole was refused (a paste too large, say): none of it was saved.
+      const message = data.message || "保存失败";
+      for (const input of batch) mark(input, "error", message);
+      showErrors([message]);
+      setStatus(message, "error");
     }
     if (current) show(current);
     flush();

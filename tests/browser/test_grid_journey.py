@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from scoring.models import PointEntry, Scorecard
 from tests.browser.conftest import eventually
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_org
 
 pytestmark = pytest.mark.browser
 
@@ -158,3 +158,18 @@ def test_a_note_is_saved_from_the_formula_bar(zone, items, sign_in):
     )
     assert saved
     expect(page.locator('tr[data-month="2"] td[data-group-sum="publicity"]')).to_have_text("1.0")
+
+
+def test_a_full_page_of_100_rows_pasted_across_every_item_saves_as_one_batch(
+    zone, items, rule_set, sign_in
+):
+    for i in range(95):
+        make_org(zone.com_b, f"B-P{i:03}", f"乙粘贴{i}")
+    columns = rule_set.ordered_items()
+    row = "\t".join("-0.5" if item.kind == "deduction" else "0.5" for item in columns)
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/3/?size=100")
+    first = page.locator("tbody tr").first.locator("input.cell").first
+    paste(first, "\r\n".join([row] * 100) + "\r\n")
+    expect(page.locator("#fb-status")).to_have_text("已保存", timeout=30_000)
+    assert PointEntry.objects.filter(year=2025, month=3).count() == 100 * len(columns)

@@ -10,23 +10,23 @@ from ...services import record_points
 
 
 class Command(BaseCommand):
-    help = "Import a filled-in month template (.xlsx). Any bad cell refuses the whole file."
+    help = (
+        "Import a filled-in month template (.xlsx) as --user, an office or admin account. "
+        "Any bad cell refuses the whole file; every problem is listed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--month", type=int, required=True)
+        # Checked in handle rather than by argparse, to refuse a missing one in Chinese.
         parser.add_argument("--user", help="username recorded as the author of the changes")
 
     def handle(self, *args, file, year, month, user, **options):
+        author = self.author(user)
         rule_set = RuleSet.objects.filter(year=year).first()
         if rule_set is None:
             raise CommandError(f"{year} 年度尚未建立评分细则。")
-        author = None
-        if user:
-            author = User.objects.filter(username=user).first()
-            if author is None:
-                raise CommandError(f"没有用户 {user}。")
         try:
             data = file.read_bytes()
         except OSError as error:
@@ -39,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError(str(refused)) from None
         problems = imports.validate(parsed, year=year)
         if problems:
+            # All of them, unlike the web page: a terminal's output can be saved and searched.
             for p in problems:
                 where = f"{p.sheet} 第{p.row}行 {p.column}列" if p.row else p.sheet
                 self.stderr.write(f"{where} {p.organization} {p.item}：{p.reason}")
@@ -46,3 +47,18 @@ class Command(BaseCommand):
         changed, _ = imports.changes(parsed, year=year, month=month)
         record_points(year=year, cells=changed, user=author, reason=f"命令导入：{file.name}")
         self.stdout.write(f"已导入 {year}年{month}月：{len(changed)} 处修改。")
+
+    def author(self, username):
+        """The account every change is recorded under: an active office or admin user."""
+        if not username:
+            raise CommandError("请用 --user 指定记录为修改人的用户名（党建办工作人员或管理员）。")
+        author = User.objects.filter(username=username).first()
+        if author is None:
+            raise CommandError(f"没有用户 {username}。")
+        if not author.is_active:
+            raise CommandError(f"用户 {username} 已停用，不能作为修改人。")
+        if not author.is_office:
+            raise CommandError(
+                f"用户 {username} 的角色是“{author.get_role_display()}”，只有党建办工作人员或管理员可以导入积分。"
+            )
+        return author
