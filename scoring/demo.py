@@ -170,7 +170,7 @@ def publish_past_notices(*, seed, upto, user):
             notice = publish_notice(
                 year=year,
                 quarter=quarter,
-                number=next_notice_number(year),
+                number=next_notice_number(day.year),
                 published_on=day,
                 title=f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
                 text=f"现将{year}年第{quarter}季度基层党组织积分预警情况通报如下，请被预警的党组织按期整改。",

@@ -9,6 +9,7 @@ from io import BytesIO
 
 from django.db.models import Count, FloatField, Sum
 from django.db.models.functions import Cast
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -20,7 +21,7 @@ from orgs.models import Organization, Sector, Tier, TierAssignment
 from partybuild.routers import reading_reports
 
 from .models import AnnualResult, Column, ItemKind, PointEntry
-from .standings import annual_totals, grade_rows
+from .standings import annual_totals, ended_quarters, grade_rows
 
 TEMPLATE_MARKER = "partybuild-month-template"
 TEMPLATE_VERSION = 1
@@ -387,7 +388,7 @@ def grade_sheet_rows(year, rule_set, finalized):
                 rank,
                 warnings,
                 grade,
-                tier_labels[override or proposed],
+                tier_labels[proposed],
                 coefficient,
                 subsidy,
                 note,
@@ -404,7 +405,7 @@ def grade_sheet_rows(year, rule_set, finalized):
     ):
         tiers[org_id] = tier
     rows = annual_totals(Organization.objects.scored(), year, names=True).iterator(chunk_size=5000)
-    for g in grade_rows(rows, rule_set):
+    for g in grade_rows(rows, rule_set, quarters=ended_quarters(year, timezone.localdate())):
         row = g.row
         tier = tiers.get(row["pk"])
         yield (

@@ -1,5 +1,9 @@
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db.models import F, Value
+from django.db.models.functions import Mod, Round
 from django.utils import timezone
 
 from orgs.forms import DateInput
@@ -7,7 +11,7 @@ from orgs.models import Tier
 
 from .attachments import sniff_attachment
 from .imports import MAX_UPLOAD_BYTES
-from .models import Grade, Item, ItemKind, Level, RuleSet, Status
+from .models import Grade, Item, ItemKind, Level, PointEntry, RuleSet, Status
 from .services import RULE_SET_FIELDS
 
 
@@ -34,34 +38,103 @@ class RuleSetCreateForm(forms.Form):
         return year
 
 
+def entries_off_step(year, step):
+    """How many points recorded in `year` are not a multiple of `step`. Counted in the points'
+    smallest decimal unit as whole numbers: SQLite's MOD works on floats, where 0.3 is not a
+    multiple of 0.1."""
+    scale = 10 ** PointEntry._meta.get_field("points").decimal_places
+    return (
+        PointEntry.objects.recorded()
+        .filter(year=year)
+        .annotate(rest=Mod(Round(F("points") * scale), Value(int(step * scale))))
+        .exclude(rest=0)
+        .count()
+    )
+
+
 class RuleSetForm(forms.ModelForm):
+    """The year's numbers. Bounds that depend on the item caps are checked against the caps
+    posted with them in `items`."""
+
     class Meta:
         model = RuleSet
         fields = ["name", *RULE_SET_FIELDS]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, items, **kwargs):
         super().__init__(*args, **kwargs)
+        self.items = items
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    def clean_point_step(self):
+        step = self.cleaned_data["point_step"]
+        if step <= 0:
+            raise forms.ValidationError("最小分值单位必须大于 0。")
+        year = self.instance.year
+        if step != self.instance.point_step and (off := entries_off_step(year, step)):
+            raise forms.ValidationError(
+                f"{year} 年度已有 {off} 条积分记录不是 {step:.1f} 的整数倍，最小分值单位不能改为 {step:.1f}。"
+            )
+        return step
+
+    def clean_red_threshold(self):
+        red = self.cleaned_data["red_threshold"]
+        if red <= 0:
+            raise forms.ValidationError(
+                "红色预警线必须大于 0：没有任何记录的季度（0 分）应为红色预警。"
+            )
+        return red
+
     def clean(self):
         cleaned = super().clean()
-        red, orange, warning = (
-            cleaned.get(k) for k in ("red_threshold", "orange_threshold", "warning_threshold")
-        )
-        if None not in (red, orange, warning) and not red <= orange <= warning:
-            raise forms.ValidationError("预警线应满足：红色 ≤ 橙色 ≤ 季度预警线。")
-        if red is not None and red <= 0:
-            self.add_error(
-                "red_threshold", "红色预警线必须大于 0：没有任何记录的季度（0 分）应为红色预警。"
+        quarter_most = self.items.quarter_most()
+        if quarter_most is not None:
+            self._at_most(
+                "warning_threshold",
+                quarter_most,
+                f"季度预警线不能高于一个季度最多可得的 {quarter_most:.1f} 分（常规和加分小项季度上限之和）。",
             )
-        second, first = cleaned.get("second_grade_min"), cleaned.get("first_grade_min")
-        if None not in (second, first) and second > first:
-            raise forms.ValidationError("二档最低分不能高于一档最低分。")
-        step = cleaned.get("point_step")
-        if step is not None and step <= 0:
-            self.add_error("point_step", "最小分值单位必须大于 0。")
+            self._at_most(
+                "first_grade_min",
+                4 * quarter_most,
+                f"一档最低分不能高于全年最多可得的 {4 * quarter_most:.1f} 分（4 个季度 × 常规和加分小项季度上限之和 {quarter_most:.1f} 分）。",
+            )
+        # Equal lines would leave a level (or a grade) that no total can reach.
+        for name, upper, message in [
+            (
+                "orange_threshold",
+                "warning_threshold",
+                "二级（橙色）预警线应低于季度预警线（{:.1f} 分）。",
+            ),
+            (
+                "red_threshold",
+                "orange_threshold",
+                "三级（红色）预警线应低于二级（橙色）预警线（{:.1f} 分）。",
+            ),
+            ("second_grade_min", "first_grade_min", "二档最低分应低于一档最低分（{:.1f} 分）。"),
+        ]:
+            self._ordered(name, upper, message, strictly=True)
+        # A better grade never earns less; equal amounts are a policy a year may choose.
+        for name, upper, message in [
+            ("subsidy_second", "subsidy_first", "二档奖补金额不能高于一档（{:.2f} 元）。"),
+            ("subsidy_third", "subsidy_second", "三档奖补金额不能高于二档（{:.2f} 元）。"),
+            ("coefficient_second", "coefficient_first", "二档绩效系数不能高于一档（{:.2f}）。"),
+            ("coefficient_third", "coefficient_second", "三档绩效系数不能高于二档（{:.2f}）。"),
+        ]:
+            self._ordered(name, upper, message, strictly=False)
         return cleaned
+
+    def _at_most(self, name, bound, message):
+        if name in self.cleaned_data and self.cleaned_data[name] > bound:
+            self.add_error(name, message)
+
+    def _ordered(self, name, upper, message, *, strictly):
+        """Refuse `name` above the field `upper` (or equal to it, `strictly`); a field that
+        is already refused is not compared."""
+        if name in self.cleaned_data and upper in self.cleaned_data:
+            value, bound = self.cleaned_data[name], self.cleaned_data[upper]
+            if value > bound or (strictly and value == bound):
+                self.add_error(name, message.format(bound))
 
 
 class ItemForm(forms.ModelForm):
@@ -86,7 +159,26 @@ class ItemForm(forms.ModelForm):
         return cleaned
 
 
-ItemFormSet = forms.modelformset_factory(Item, form=ItemForm, extra=0)
+class BaseItemFormSet(forms.BaseModelFormSet):
+    def quarter_most(self):
+        """The most points a quarter can total under the caps as posted (deductions only
+        lower it), or None while the items are invalid."""
+        if not self.is_valid():
+            return None
+        return sum(
+            (
+                form.cleaned_data["quarterly_cap"]
+                for form in self.initial_forms
+                if form.instance.kind != ItemKind.DEDUCTION
+            ),
+            Decimal(0),
+        )
+
+
+# The catalogue is fixed when the year is created; editing changes items, never adds them.
+ItemFormSet = forms.modelformset_factory(
+    Item, form=ItemForm, formset=BaseItemFormSet, extra=0, edit_only=True
+)
 
 
 class ChangeReasonForm(forms.Form):
@@ -134,7 +226,12 @@ class LevelFilterForm(forms.Form):
 
 
 class PublishForm(forms.Form):
-    number = forms.IntegerField(label="文号（第几号）", min_value=1, max_value=999)
+    number = forms.IntegerField(
+        label="文号（第几号）",
+        min_value=1,
+        max_value=999,
+        help_text="按发布日期所在年度编号，如〔2026〕第1号。",
+    )
     published_on = forms.DateField(label="发布日期", widget=DateInput())
     title = forms.CharField(label="标题", max_length=120)
     text = forms.CharField(label="正文", widget=forms.Textarea(attrs={"rows": 8}))

@@ -20,8 +20,17 @@ POINTS = {"max_digits": 6, "decimal_places": 1}
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
+# A rectification period longer than a year would outlive the notice that sets it.
+MAX_RECTIFICATION_DAYS = 365
+
+
 def positive(label):
     return [MinValueValidator(Decimal("0"), f"{label}不能为负数。")]
+
+
+def rectification_days(label):
+    message = f"{label}整改期限应在 1 至 {MAX_RECTIFICATION_DAYS} 天之间。"
+    return [MinValueValidator(1, message), MaxValueValidator(MAX_RECTIFICATION_DAYS, message)]
 
 
 class Column(models.TextChoices):
@@ -50,28 +59,60 @@ class RuleSet(models.Model):
     warning_threshold = models.DecimalField("季度预警线", default=Decimal("25"), **POINTS)
     orange_threshold = models.DecimalField("二级（橙色）预警线", default=Decimal("20"), **POINTS)
     red_threshold = models.DecimalField("三级（红色）预警线", default=Decimal("15"), **POINTS)
-    first_grade_min = models.DecimalField("一档最低分", default=Decimal("90"), **POINTS)
-    second_grade_min = models.DecimalField("二档最低分", default=Decimal("80"), **POINTS)
+    first_grade_min = models.DecimalField(
+        "一档最低分", default=Decimal("90"), validators=positive("一档最低分"), **POINTS
+    )
+    second_grade_min = models.DecimalField(
+        "二档最低分", default=Decimal("80"), validators=positive("二档最低分"), **POINTS
+    )
+    # Every month has a 28th, so the deadline exists in February too.
     close_day = models.PositiveSmallIntegerField(
         "月度关账日（次月几日）",
         default=10,
-        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        validators=[
+            MinValueValidator(1, "月度关账日应在次月 1 至 28 日之间。"),
+            MaxValueValidator(28, "月度关账日应在次月 1 至 28 日之间。"),
+        ],
     )
-    yellow_days = models.PositiveSmallIntegerField("黄色预警整改期限（天）", default=15)
-    orange_days = models.PositiveSmallIntegerField("橙色预警整改期限（天）", default=30)
-    red_days = models.PositiveSmallIntegerField("红色预警整改期限（天）", default=30)
+    yellow_days = models.PositiveSmallIntegerField(
+        "黄色预警整改期限（天）", default=15, validators=rectification_days("黄色预警")
+    )
+    orange_days = models.PositiveSmallIntegerField(
+        "橙色预警整改期限（天）", default=30, validators=rectification_days("橙色预警")
+    )
+    red_days = models.PositiveSmallIntegerField(
+        "红色预警整改期限（天）", default=30, validators=rectification_days("红色预警")
+    )
     coefficient_first = models.DecimalField(
-        "一档绩效系数", default=Decimal("1.10"), max_digits=4, decimal_places=2
+        "一档绩效系数",
+        default=Decimal("1.10"),
+        max_digits=4,
+        decimal_places=2,
+        validators=positive("一档绩效系数"),
     )
     coefficient_second = models.DecimalField(
-        "二档绩效系数", default=Decimal("1.00"), max_digits=4, decimal_places=2
+        "二档绩效系数",
+        default=Decimal("1.00"),
+        max_digits=4,
+        decimal_places=2,
+        validators=positive("二档绩效系数"),
     )
     coefficient_third = models.DecimalField(
-        "三档绩效系数", default=Decimal("0.90"), max_digits=4, decimal_places=2
+        "三档绩效系数",
+        default=Decimal("0.90"),
+        max_digits=4,
+        decimal_places=2,
+        validators=positive("三档绩效系数"),
     )
-    subsidy_first = models.DecimalField("一档奖补金额（元）", default=Decimal("20000"), **MONEY)
-    subsidy_second = models.DecimalField("二档奖补金额（元）", default=Decimal("10000"), **MONEY)
-    subsidy_third = models.DecimalField("三档奖补金额（元）", default=Decimal("0"), **MONEY)
+    subsidy_first = models.DecimalField(
+        "一档奖补金额（元）", default=Decimal("20000"), validators=positive("一档奖补金额"), **MONEY
+    )
+    subsidy_second = models.DecimalField(
+        "二档奖补金额（元）", default=Decimal("10000"), validators=positive("二档奖补金额"), **MONEY
+    )
+    subsidy_third = models.DecimalField(
+        "三档奖补金额（元）", default=Decimal("0"), validators=positive("三档奖补金额"), **MONEY
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -328,6 +369,9 @@ class Notice(models.Model):
 
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
+    # Official documents are numbered within the year they are issued: the Q4 notice that
+    # goes out in January is the first of the new year.
+    number_year = models.PositiveSmallIntegerField("文号年度")
     number = models.PositiveSmallIntegerField("文号")
     title = models.CharField("标题", max_length=120)
     text = models.TextField("正文")
@@ -344,7 +388,7 @@ class Notice(models.Model):
         ordering = ["-year", "-quarter"]
         constraints = [
             models.UniqueConstraint(fields=["year", "quarter"], name="notice_one_per_quarter"),
-            models.UniqueConstraint(fields=["year", "number"], name="notice_number_unique"),
+            models.UniqueConstraint(fields=["number_year", "number"], name="notice_number_unique"),
         ]
 
     def __str__(self):
@@ -352,7 +396,7 @@ class Notice(models.Model):
 
     @property
     def label(self):
-        return f"〔{self.year}〕第{self.number}号"
+        return f"〔{self.number_year}〕第{self.number}号"
 
 
 class Warning(models.Model):

@@ -206,6 +206,13 @@ class Graded:
     note: str
 
 
+def ended_quarters(year, today):
+    """How many of `year`'s quarters have ended by `today`: those that count warnings."""
+    if year < today.year:
+        return 4
+    return max(rules.quarter_of(today.month) - 1, 0) if year == today.year else 0
+
+
 def grade_rows(rows, rule_set, *, quarters=4):
     """Yield a Graded for each row of `annual_totals`, counting a warning for every one of the
     first `quarters` quarters below the line."""

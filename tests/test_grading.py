@@ -23,7 +23,7 @@ from scoring.services import (
     reopen_month,
     reopen_year,
 )
-from scoring.standings import annual_totals, grade_rows
+from scoring.standings import annual_totals, ended_quarters, grade_rows
 
 from .conftest import score
 
@@ -319,3 +319,50 @@ def test_the_tiers_page_query_count_does_not_grow(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("scoring:tiers", args=[2025]))
     assert len(response.context["rows"]) == 35
+
+
+def test_a_finalized_sheet_keeps_the_proposal_and_notes_the_override(zone, rule_set, year, login):
+    finalize_year(year=2025, user=zone.staff)
+    a2 = AnnualResult.objects.get(organization=zone.a2)
+    override_tier(result=a2, tier="A", reason="获市级表彰", user=zone.staff)
+    ws = sheet(login(zone.staff).get(reverse("scoring:grades_export", args=[2025])))["年度评级表"]
+    row = next([c.value for c in r] for r in ws.iter_rows(min_row=4) if r[1].value == "A-2")
+    assert (row[16], row[19]) == ("B类", "调整为A类：获市级表彰")
+
+
+def test_provisional_ranks_stay_zone_wide_whatever_the_filter(zone, rule_set, year, login):
+    client = login(zone.staff)
+    rows = client.get(reverse("scoring:grading", args=[2025]), {"sector": "social"}).context["rows"]
+    assert [(r["pk"], r["rank"], r["sector_rank"]) for r in rows] == [(zone.a2.pk, 3, 1)]
+    rows = login(zone.viewer).get(reverse("scoring:grading", args=[2025])).context["rows"]
+    assert {r["pk"]: r["rank"] for r in rows}[zone.a1.pk] == 1
+    assert zone.b1.pk not in {r["pk"] for r in rows}
+
+
+def test_the_running_years_sheet_counts_warnings_like_the_page(zone, rule_set, login):
+    today = datetime.date.today()
+    create_rule_set(year=today.year, user=zone.admin, copy_from=rule_set)
+    client = login(zone.staff)
+    page = client.get(reverse("scoring:grading", args=[today.year])).context["rows"]
+    ws = sheet(client.get(reverse("scoring:grades_export", args=[today.year])))["年度评级表"]
+    in_sheet = {r[1].value: r[14].value for r in ws.iter_rows(min_row=4)}
+    ended = ended_quarters(today.year, today)
+    assert [r["warnings"] for r in page] == [ended] * 5
+    assert list(in_sheet.values()) == [ended] * 5
+
+
+def test_a_year_whose_tiers_are_confirmed_cannot_be_reopened(zone, rule_set, year, login):
+    finalize_year(year=2025, user=zone.staff)
+    override_tier(
+        result=AnnualResult.objects.get(organization=zone.a2),
+        tier="A",
+        reason="表彰",
+        user=zone.staff,
+    )
+    confirm_tiers(year=2025, user=zone.staff)
+    with pytest.raises(Refused, match="2026 年度分类已按本次定级确认，不能再撤销定级"):
+        reopen_year(year=2025, user=zone.staff, reason="漏记")
+    assert AnnualResult.objects.get(organization=zone.a2).override_reason == "表彰"
+    assert TierAssignment.objects.filter(year=2026).count() == 5
+    html = login(zone.staff).get(reverse("scoring:grading", args=[2025])).content.decode()
+    assert reverse("scoring:reopen_year", args=[2025]) not in html

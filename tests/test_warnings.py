@@ -15,6 +15,7 @@ from scoring.services import (
     PointsRejected,
     Refused,
     create_rule_set,
+    next_notice_number,
     publish_notice,
     record_points,
     reopen_month,
@@ -111,15 +112,27 @@ def test_a_yellow_warning_gets_the_shorter_deadline(zone, rule_set):
     assert task.deadline - notice.published_on == datetime.timedelta(days=15)
 
 
-def test_a_published_quarter_is_frozen(zone, items, rule_set):
-    publish(zone)
+def test_a_published_quarter_changes_only_after_a_reopen_and_its_notice_stays_as_published(
+    zone, items, rule_set
+):
+    score(zone.a1, 2025, 1, 20)
+    notice = publish(zone)
+    cell = Cell(zone.a1.pk, items["F1"].pk, 2, "2")
     with pytest.raises(PointsRejected) as excinfo:
-        record_points(
-            year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 2, "1")], user=zone.staff, reason=""
-        )
-    assert "2025年第1季度预警通报已发布，该季度积分已冻结" in excinfo.value.errors[0].message
-    with pytest.raises(Refused, match="不能重新开放"):
-        reopen_month(year=2025, month=2, user=zone.staff, reason="想改")
+        record_points(year=2025, cells=[cell], user=zone.staff, reason="")
+    assert "2025年2月已关账，如需修改请先重新开放" in excinfo.value.errors[0].message
+    reopen_month(year=2025, month=2, user=zone.staff, reason="补录漏报的特色工作")
+    record_points(year=2025, cells=[cell], user=zone.staff, reason="")
+    assert standings(zone, 2025, 1)[zone.a1.pk].total == 22
+    frozen = notice.warnings.get(organization=zone.a1)
+    assert frozen.total == 20
+
+
+def test_a_notice_dated_inside_its_quarter_is_refused(zone, rule_set):
+    with pytest.raises(Refused, match="发布日期应晚于季度最后一天（2025年3月31日）"):
+        publish(zone, day=datetime.date(2025, 3, 31))
+    assert not Notice.objects.exists()
+    assert not Period.objects.filter(closed=True).exists()
 
 
 @pytest.mark.parametrize(
@@ -141,6 +154,13 @@ def test_a_quarter_is_published_once_and_numbers_are_unique(zone, rule_set):
     with pytest.raises(Refused, match="〔2025〕第1号 已被使用"):
         publish(zone, quarter=2, number=1, day=datetime.date(2025, 7, 3))
     assert Notice.objects.count() == 1
+
+
+def test_notices_are_numbered_within_the_year_they_are_issued(zone, rule_set):
+    q3 = publish(zone, quarter=3, number=next_notice_number(2025), day=datetime.date(2025, 10, 9))
+    q4 = publish(zone, quarter=4, number=next_notice_number(2026), day=datetime.date(2026, 1, 8))
+    assert (q3.label, q4.label) == ("〔2025〕第1号", "〔2026〕第1号")
+    assert (next_notice_number(2025), next_notice_number(2026)) == (2, 2)
 
 
 def test_a_running_quarter_cannot_be_published(zone, rule_set):
@@ -276,3 +296,21 @@ def test_overdue_tasks_are_counted(zone, rule_set):
     publish(zone)
     assert Rectification.objects.overdue(datetime.date(2025, 4, 9)).count() == 0
     assert Rectification.objects.overdue(datetime.date(2025, 6, 1)).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("today", "quarter"),
+    [
+        (datetime.date(2025, 2, 10), (2025, 1)),  # the system's first quarter: the running one
+        (datetime.date(2025, 8, 10), (2025, 2)),
+        (datetime.date(2027, 2, 10), (2025, 4)),  # no rule set since: the last year that had one
+    ],
+)
+def test_the_warnings_menu_opens_a_quarter_that_exists(
+    zone, rule_set, login, monkeypatch, today, quarter
+):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: today)
+    client = login(zone.staff)
+    response = client.get(reverse("scoring:warnings_index"))
+    assert response.url == reverse("scoring:warnings", args=quarter)
+    assert client.get(response.url).status_code == 200

@@ -17,11 +17,11 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization, Sector, Tier
 
-from .. import exports, rules
+from .. import exports
 from ..forms import GradeFilterForm, OverrideForm, ReasonForm
 from ..models import AnnualResult, Grade, RuleSet, YearState
 from ..services import Refused, confirm_tiers, finalize_year, override_tier, reopen_year
-from ..standings import annual_totals, grade_rows
+from ..standings import annual_totals, ended_quarters, grade_rows
 from .points import get_rule_set
 
 PAGE_SIZE = 50
@@ -42,9 +42,11 @@ def grading_index(request):
 
 
 def _graded_live(organizations, rule_set, year):
-    """The year as it stands, graded; only the quarters that have begun count warnings."""
-    today = timezone.localdate()
-    quarters = 4 if year < today.year else rules.quarter_of(today.month) - 1
+    """The year as it stands, graded; only the quarters that have ended count warnings. Ranks
+    are over the whole zone, as finalizing stores them, whatever the filters and scope."""
+    wanted = set(organizations.values_list("pk", flat=True))
+    rows = annual_totals(Organization.objects.scored(), year)
+    quarters = ended_quarters(year, timezone.localdate())
     return [
         {
             **g.row,
@@ -57,7 +59,8 @@ def _graded_live(organizations, rule_set, year):
             "note": g.note,
             "override": "",
         }
-        for g in grade_rows(annual_totals(organizations, year), rule_set, quarters=max(quarters, 0))
+        for g in grade_rows(rows, rule_set, quarters=quarters)
+        if g.row["pk"] in wanted
     ]
 
 

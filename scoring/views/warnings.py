@@ -31,7 +31,7 @@ PAGE_SIZE = 50
 
 
 def default_quarter(today):
-    """The last quarter that has ended, or the running one in a year's first quarter."""
+    """The last quarter that has ended."""
     year, quarter = today.year, rules.quarter_of(today.month)
     return rules.previous_quarters(year, quarter, 1)[0]
 
@@ -50,13 +50,16 @@ def check_quarter(year, quarter):
 
 @access.reader_required
 def warnings_index(request):
-    year, quarter = default_quarter(timezone.localdate())
+    today = timezone.localdate()
+    year, quarter = default_quarter(today)
     if not RuleSet.objects.filter(year=year).exists():
-        latest = RuleSet.objects.first()
+        # The system's first quarter, or a gap in the rule sets: the latest year that has begun.
+        latest = RuleSet.objects.filter(year__lte=today.year).first()
         if latest is None:
             messages.info(request, "还没有评分细则，暂无预警。")
             return redirect("scoring:rules")
-        year, quarter = latest.year, 4
+        year = latest.year
+        quarter = rules.quarter_of(today.month) if year == today.year else 4
     return redirect("scoring:warnings", year, quarter)
 
 
@@ -200,7 +203,7 @@ def publish(request, year, quarter):
     standings = quarter_standings(Organization.objects.scored(), year, quarter)
     counts = level_counts(standings.values())
     initial = {
-        "number": next_notice_number(year),
+        "number": next_notice_number(timezone.localdate().year),
         "published_on": timezone.localdate(),
         "title": f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
         "text": default_notice_text(year, quarter, rule_set, counts, len(standings)),

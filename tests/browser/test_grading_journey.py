@@ -61,8 +61,8 @@ def test_staff_finalize_last_year_override_one_tier_and_download_the_sheet(
     assert ws.max_row == 3 + 304
     first = [c.value for c in ws[4]]
     assert (first[0], first[2], first[13]) == (1, proposed.organization.name, 1)
-    assert first[16] == f"{new_tier}类"
-    assert "经党工委研究，暂缓升级" in first[19]
+    assert first[16] == f"{proposed.proposed_tier}类"
+    assert f"调整为{new_tier}类：经党工委研究，暂缓升级" in first[19]
     assert {c.value for c in ws["P"][3:]} <= {"一档", "二档", "三档"}
 
     page.goto(f"/orgs/{proposed.organization_id}/")
