@@ -99,6 +99,14 @@ class RuleSetForm(forms.ModelForm):
                 4 * quarter_most,
                 f"一档最低分不能高于全年最多可得的 {4 * quarter_most:.1f} 分（4 个季度 × 常规和加分小项季度上限之和 {quarter_most:.1f} 分）。",
             )
+        step = cleaned.get("point_step")
+        if step and quarter_most is not None:
+            # A cap off the step could never be reached exactly.
+            for form in self.items.initial_forms:
+                if form.cleaned_data["quarterly_cap"] % step:
+                    form.add_error(
+                        "quarterly_cap", f"季度上限须为最小分值单位 {step:.1f} 的整数倍。"
+                    )
         # Equal lines would leave a level (or a grade) that no total can reach.
         for name, upper, message in [
             (

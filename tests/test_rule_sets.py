@@ -202,7 +202,15 @@ def test_the_point_step_may_grow_when_every_recorded_point_fits(zone, items, rul
         reason="",
     )
     data = edit_data(rule_set, point_step="1.0", reason="改为整数计分")
-    response = login(zone.admin).post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    client = login(zone.admin)
+    response = client.post(reverse("scoring:rule_set_edit", args=[2025]), data)
+    assert "季度上限须为最小分值单位 1.0 的整数倍。" in response.content.decode()
+    for i, item in enumerate(rule_set.items.all()):
+        data[f"items-{i}-quarterly_cap"] = str(
+            item.quarterly_cap.to_integral_value("ROUND_CEILING")
+        )
+    response = client.post(reverse("scoring:rule_set_edit", args=[2025]), data)
     assert response.status_code == 302
     rule_set.refresh_from_db()
     assert rule_set.point_step == 1
+    assert all(item.quarterly_cap % 1 == 0 for item in rule_set.items.all())
