@@ -125,9 +125,11 @@ def _parse(workbook, *, year, month, items):
             f"工作表“{sheet}”第 {exports.HEADER_ROW} 行的表头被改动过，请重新下载模板。"
         )
     columns = {}
+    refused_columns = set()  # already reported in the header row
     for index, title in enumerate(header[2:], start=3):
         if title in (None, ""):
             continue
+        refused_columns.add(index)
         code = str(title).split(" ", 1)[0]
         letter = get_column_letter(index)
         if code not in by_code:
@@ -147,6 +149,7 @@ def _parse(workbook, *, year, month, items):
             )
         else:
             columns[index] = by_code[code].pk
+            refused_columns.discard(index)
     next(rows, None)  # the caps row
     codes = {}
     sheet_rows = []
@@ -181,6 +184,19 @@ def _parse(workbook, *, year, month, items):
                 Problem(sheet, number, "A", org.name, "", "该组织在文件中出现了多次")
             )
             continue
+        for index, value in enumerate(row[2:], start=3):
+            if index not in columns and value not in (None, "") and index not in refused_columns:
+                # Typed beside the items: importing without it would drop it silently.
+                parsed.problems.append(
+                    Problem(
+                        sheet,
+                        number,
+                        get_column_letter(index),
+                        org.name,
+                        "",
+                        "此列没有小项表头，填写的数据无法导入",
+                    )
+                )
         for index, item_id in columns.items():
             value = row[index - 1] if index - 1 < len(row) else None
             cell = Cell(organization_id=org.pk, item_id=item_id, month=month, value=value)

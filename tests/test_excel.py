@@ -133,6 +133,22 @@ def test_it_checks_every_cell_of_a_file_with_duplicate_rows_and_unknown_columns(
     ]
 
 
+def test_data_typed_in_a_column_without_an_item_is_named_not_dropped(zone, items, rule_set):
+    wb = openpyxl.load_workbook(BytesIO(template(rule_set)))
+    ws = wb.worksheets[0]
+    beyond = ws.max_column + 2
+    ws.cell(exports.FIRST_DATA_ROW + 1, beyond, 1.5)
+    out = BytesIO()
+    wb.save(out)
+    parsed = imports.parse_month_template(
+        out.getvalue(), "t.xlsx", year=2025, month=3, items=rule_set.ordered_items()
+    )
+    column = openpyxl.utils.get_column_letter(beyond)
+    assert [(p.row, p.column, p.reason) for p in parsed.problems] == [
+        (exports.FIRST_DATA_ROW + 1, column, "此列没有小项表头，填写的数据无法导入")
+    ]
+
+
 @pytest.mark.parametrize("value", [1e30, "9" * 40, "1e30"])
 def test_a_huge_number_in_a_file_is_named_not_a_crash(zone, items, rule_set, login, value):
     response = upload(login(zone.staff), fill(template(rule_set), {("A-1", "2.1"): value}))
