@@ -720,12 +720,16 @@ def override_tier(*, result, tier, reason, user):
 
 @transaction.atomic
 def confirm_tiers(*, year, user):
-    """Make every finalized result's next tier (proposal or override) next year's tier."""
+    """Make every finalized result's next tier (proposal or override) next year's tier, except
+    where next year's tier was already set by hand on the organization's page: that decision
+    stands. Returns how many organizations kept such a tier."""
     state = _locked_or_new(YearState, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级，不能确认下年分类")
     if state.tiers_confirmed:
         raise Refused(f"{year} 年度的下年分类已经确认")
+    already_set = TierAssignment.objects.filter(year=year + 1).values("organization_id")
+    kept = AnnualResult.objects.filter(year=year, organization_id__in=already_set).count()
     now = timezone.now()
     grades = dict(Grade.choices)
     TierAssignment.objects.bulk_create(
@@ -743,9 +747,12 @@ def confirm_tiers(*, year, user):
                 set_by=user,
                 set_at=now,
             )
-            for r in AnnualResult.objects.filter(year=year).iterator(chunk_size=5000)
+            for r in AnnualResult.objects.filter(year=year)
+            .exclude(organization_id__in=already_set)
+            .iterator(chunk_size=5000)
         ),
         batch_size=2000,
     )
     state.tiers_confirmed = True
-    return _save_step(state, user, f"确认{year + 1}年度分类")
+    _save_step(state, user, f"确认{year + 1}年度分类")
+    return kept

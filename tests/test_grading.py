@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from orgs.models import Organization, TierAssignment, TierSource
+from orgs.services import assign_tier
 from scoring import rules
 from scoring.exports import GRADE_COLUMNS
 from scoring.models import AnnualResult, YearState
@@ -316,7 +317,7 @@ def test_the_tiers_page_query_count_does_not_grow(
         make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
     finalize_year(year=2025, user=zone.staff)
     client = login(zone.staff)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("scoring:tiers", args=[2025]))
     assert len(response.context["rows"]) == 35
 
@@ -366,3 +367,24 @@ def test_a_year_whose_tiers_are_confirmed_cannot_be_reopened(zone, rule_set, yea
     assert TierAssignment.objects.filter(year=2026).count() == 5
     html = login(zone.staff).get(reverse("scoring:grading", args=[2025])).content.decode()
     assert reverse("scoring:reopen_year", args=[2025]) not in html
+
+
+def test_confirming_keeps_a_next_year_tier_set_by_hand(zone, rule_set, year, login):
+    finalize_year(year=2025, user=zone.staff)
+    assign_tier(
+        organization=zone.a1,
+        year=2026,
+        tier="C",
+        source=TierSource.MANUAL,
+        reason="班子调整，降为孵化型",
+        user=zone.staff,
+    )
+    client = login(zone.staff)
+    page = client.get(reverse("scoring:tiers", args=[2025])).content.decode()
+    assert "已在组织页面设定，确认时保留" in page
+    assert 'id="set-by-hand-count">1<' in page
+    response = client.post(reverse("scoring:tiers_confirm", args=[2025]), follow=True)
+    assert "1 个组织此前已在组织页面设定了 2026 年度分类，保留其设定。" in response.content.decode()
+    assert Organization.objects.filter(pk=zone.a1.pk).with_tier(2026).get().tier == "C"
+    assert TierAssignment.objects.filter(year=2026, organization=zone.a1).count() == 1
+    assert TierAssignment.objects.filter(year=2026, source=TierSource.GRADING).count() == 4

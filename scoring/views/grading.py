@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
-from orgs.models import Organization, Sector, Tier
+from orgs.models import Organization, Sector, Tier, TierAssignment, TierSource
 
 from .. import exports
 from ..forms import GradeFilterForm, OverrideForm, ReasonForm
@@ -216,6 +216,15 @@ def tiers(request, year):
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
     rows = [_result_row(r) for r in page]
     _add_names(rows, year)
+    next_year = TierAssignment.objects.filter(year=year + 1)
+    set_by_hand = dict(
+        next_year.filter(organization_id__in=[r["pk"] for r in rows])
+        .exclude(source=TierSource.GRADING)
+        .order_by("set_at", "pk")
+        .values_list("organization_id", "tier")
+    )
+    for row in rows:
+        row["set_by_hand"] = set_by_hand.get(row["pk"])
     counts = dict(results.order_by().values_list("proposed_tier").annotate(n=Count("pk")))
     return render(
         request,
@@ -228,6 +237,11 @@ def tiers(request, year):
             "query": "changed=1" if only_changed else "",
             "only_changed": only_changed,
             "changed_count": changed.count(),
+            "set_by_hand_count": results.filter(
+                organization_id__in=next_year.exclude(source=TierSource.GRADING).values(
+                    "organization_id"
+                )
+            ).count(),
             "counts": [(t, counts.get(t.value, 0)) for t in Tier],
             "tier_choices": Tier.choices,
         },
@@ -259,11 +273,15 @@ def tier_override(request, year, pk):
 @access.office_required
 def tiers_confirm(request, year):
     try:
-        confirm_tiers(year=year, user=request.user)
+        kept = confirm_tiers(year=year, user=request.user)
     except Refused as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"{year + 1} 年度分类已确认，并记入各组织的分类记录。")
+        if kept:
+            messages.info(
+                request, f"{kept} 个组织此前已在组织页面设定了 {year + 1} 年度分类，保留其设定。"
+            )
     return redirect("scoring:tiers", year)
 
 
