@@ -277,3 +277,8 @@ def test_it_names_the_row_that_repeats_a_credit_code_of_the_same_form(zone, logi
     assert "与第 1 行单位的统一社会信用代码重复。" in response.content.decode()
     assert not Organization.objects.filter(code="NEW-1").exists()
     assert not CoveredUnit.objects.exists()
+
+
+def test_pages_stay_in_chinese_whatever_the_browser_asks_for(client):
+    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "用户名" in html and "Username" not in html
