@@ -191,6 +191,12 @@ def test_a_committee_viewer_sees_only_their_subtree(zone, rule_set, login):
     response = login(zone.viewer).get(reverse("scoring:warnings", args=[2025, 1]))
     assert {r["org"].code for r in response.context["rows"]} == {"A", "A-1", "A-2"}
     assert "发布预警通报" not in response.content.decode()
+    assert response.context["scored"] == 3
+    publish(zone)
+    response = login(zone.viewer).get(reverse("scoring:warnings", args=[2025, 1]))
+    assert response.context["scored"] == 3
+    response = login(zone.staff).get(reverse("scoring:warnings", args=[2025, 1]))
+    assert response.context["scored"] == 5
 
 
 def test_a_published_quarter_shows_the_frozen_notice(zone, rule_set, login):

@@ -92,7 +92,10 @@ def warnings_page(request, year, quarter):
             }
             for w in page
         ]
-        scored = notice.scored_count
+        filtered = any(org_filter.values()[name] for name in ("sector", "committee", "tier"))
+        # The notice counted the whole zone as published; a narrower view counts its own.
+        narrowed = filtered or not request.user.is_office
+        scored = organizations.count() if narrowed else notice.scored_count
     else:
         warned = with_quarter(organizations, year, quarter).filter(q_level__gt=0)
         counts = dict(warned.order_by().values_list("q_level").annotate(n=Count("pk")))
