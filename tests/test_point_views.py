@@ -353,6 +353,18 @@ def test_a_closed_month_renders_read_only(zone, items, login):
     close_month(year=2025, month=3, user=zone.staff)
     html = login(zone.staff).get(reverse("scoring:grid", args=[2025, 3])).content.decode()
     assert "已关账" in html and "readonly" in html and "重新开放" in html
+    assert "本月已关账，积分只读" in html and "键盘录入" not in html
+
+
+def test_the_month_tabs_show_which_months_are_closed_or_left_open_past_the_deadline(
+    zone, items, login
+):
+    close_month(year=2025, month=1, user=zone.staff)
+    response = login(zone.staff).get(reverse("scoring:grid", args=[2025, 3]))
+    tabs = dict(response.context["months"])
+    assert (tabs[1], tabs[2], tabs[12]) == ("closed", "overdue", "overdue")
+    html = response.content.decode()
+    assert 'data-month-tab="closed"' in html and "逾期" in html
 
 
 def test_the_record_sheet_shows_columns_quarters_and_history(zone, items, login):

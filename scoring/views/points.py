@@ -86,6 +86,22 @@ def month_state(rule_set, year, month):
     }
 
 
+def _month_tabs(rule_set, year, today):
+    """(month, "future" | "closed" | "overdue" | "open") for the year's twelve tabs, so that a
+    month left open past its deadline shows from any other month."""
+    closed = set(Period.objects.filter(year=year, closed=True).values_list("month", flat=True))
+    tabs = []
+    for m in range(1, 13):
+        if (year, m) > (today.year, today.month):
+            state = "future"
+        elif m in closed:
+            state = "closed"
+        else:
+            state = "overdue" if today > rule_set.close_deadline(m) else "open"
+        tabs.append((m, state))
+    return tabs
+
+
 def fmt(value):
     return "" if value is None else f"{value:.1f}"
 
@@ -176,7 +192,7 @@ def grid(request, year, month):
             "query": query.urlencode(),
             "state": state,
             "editable": not state["closed"] and not state["future"],
-            "months": [(m, (year, m) > (today.year, today.month)) for m in range(1, 13)],
+            "months": _month_tabs(rule_set, year, today),
             "size": size,
             "sizes": PAGE_SIZES,
         },
@@ -368,6 +384,7 @@ def record_sheet(request, pk, year):
                 "total": quarter_total,
                 "warned": quarter_total < rule_set.warning_threshold,
                 "started": (year, rules.months_of(quarter)[0]) <= (today.year, today.month),
+                "running": (year, rules.months_of(quarter)[-1]) >= (today.year, today.month),
             }
         )
     history = (
