@@ -33,5 +33,6 @@ clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
 
 # PostgreSQL only: DATABASE_URL defaults to a partybuild_bench database on the local server.
+# Its rows are replaced (and --fresh drops it), so bench refuses a database not named *_bench.
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/partybuild_bench} $(BIN)/python -m bench $(BENCH_ARGS)

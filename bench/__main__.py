@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import dj_database_url
+
 from bench.tools import ENVIRONMENT, ROOT, machine
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partybuild_bench"
@@ -21,14 +23,25 @@ def say(text):
     print(text, flush=True)
 
 
+def at_least_five(text):
+    runs = int(text)
+    if runs < 5:
+        raise argparse.ArgumentTypeError("每项至少测 5 次取中位数")
+    return runs
+
+
 def parse_args():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=100_000, help="scored organizations (100000)")
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure, median (5)")
+    parser.add_argument(
+        "--runs", type=at_least_five, default=5, help="runs per figure, median (5; at least 5)"
+    )
     parser.add_argument(
         "--fresh", action="store_true", help="drop the bench database and regenerate the province"
     )
-    parser.add_argument("--http-seconds", type=int, default=10, help="wrk duration per page (10)")
+    parser.add_argument(
+        "--http-seconds", type=int, default=4, help="wrk duration of each run per page (4)"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument(
         "--no-partitioning", action="store_true", help="skip the partitioning trial"
@@ -39,7 +52,6 @@ def parse_args():
 def ensure_database(url, *, fresh):
     """Create the bench database if missing; with `fresh`, drop it first so that its schema is
     whatever the migrations say today."""
-    import dj_database_url
     import psycopg2
 
     config = dj_database_url.parse(url)
@@ -68,6 +80,13 @@ def main():
             "make bench 只支持 PostgreSQL：请把 DATABASE_URL 设为 postgres://…（未设置时使用 "
             f"{DEFAULT_URL}）。SQLite 不能代表省级规模。"
         )
+    name = dj_database_url.parse(url)["NAME"] or ""
+    if not name.endswith("_bench"):
+        # The province replaces every table's rows, and --fresh drops the database.
+        raise SystemExit(
+            f"make bench 会清空并重建所用的数据库；为防误用，数据库名须以 _bench 结尾（现在是 "
+            f"“{name}”）。例如 DATABASE_URL={DEFAULT_URL}"
+        )
     if shutil.which("wrk") is None:
         raise SystemExit("需要 wrk 作为压测工具：apt-get install wrk")
     ensure_database(url, fresh=args.fresh)
@@ -88,14 +107,17 @@ def main():
     started = time.perf_counter()
     say(f"省级合成数据：{args.orgs:,} 个组织，{years[0]}–{years[1]} 两年积分")
     if args.fresh or not province.loaded(args.orgs):
-        rows = province.generate(orgs=args.orgs, years=years, say=say)
+        rows, load = province.generate(orgs=args.orgs, years=years, say=say)
     else:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM scoring_pointentry")
             rows = cursor.fetchone()[0]
+        load = "reused the province of an earlier run (`--fresh` regenerates and times it)"
         say(f"  沿用已生成的数据（{rows:,} 行积分；--fresh 可重新生成）")
     results = measures.run(args=args, url=url, years=years, say=say)
-    report = measures.report(results, orgs=args.orgs, rows=rows, machine=machine(), args=args)
+    report = measures.report(
+        results, orgs=args.orgs, rows=rows, load=load, machine=machine(), args=args
+    )
     args.output.write_text(report)
     say(report)
     say(f"已写入 {args.output}（共 {time.perf_counter() - started:.0f} s）")
