@@ -301,7 +301,13 @@ class StatusFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部状态"), *Status.choices, ("overdue", "逾期未交")],
+        # The office opens this list to work through what is pending, not the closed past.
+        choices=[
+            ("", "未销号（待办）"),
+            *Status.choices,
+            ("overdue", "逾期未交"),
+            ("all", "全部状态"),
+        ],
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
@@ -309,7 +315,9 @@ class StatusFilterForm(forms.Form):
         status = self.cleaned_data.get("status") if self.is_bound and self.is_valid() else ""
         if status == "overdue":
             return tasks.overdue(today)
-        return tasks.filter(status=status) if status else tasks
+        if status == "all":
+            return tasks
+        return tasks.filter(status=status) if status else tasks.pending()
 
 
 class GradeFilterForm(forms.Form):

@@ -179,6 +179,16 @@ def test_the_list_counts_statuses_and_flags_overdue(zone, task, login):
     assert len(only.context["page"]) == 5
 
 
+def test_the_list_opens_on_the_pending_tasks(zone, task, login):
+    submit(login(zone.secretary), task)
+    review_rectification(rectification=task, user=zone.staff, accept=True)
+    client = login(zone.staff)
+    pending = client.get(reverse("scoring:rectifications")).context["page"]
+    assert task not in list(pending) and len(pending) == 4
+    everything = client.get(reverse("scoring:rectifications"), {"status": "all"}).context["page"]
+    assert task in list(everything) and len(everything) == 5
+
+
 def test_a_committee_viewer_lists_only_their_subtree(zone, task, login):
     response = login(zone.viewer).get(reverse("scoring:rectifications"))
     assert {t.warning.organization.code for t in response.context["page"]} == {"A", "A-1", "A-2"}

@@ -5,7 +5,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scoring import rules
-from scoring.services import Cell, create_rule_set, record_points
+from scoring.models import Rectification
+from scoring.services import (
+    Cell,
+    create_rule_set,
+    record_points,
+    review_rectification,
+    submit_rectification,
+)
 from scoring.views.status import chart
 
 from .conftest import set_tier
@@ -103,6 +110,14 @@ def test_it_lists_open_rectifications(zone, published, this_year, login):
     response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
     html = response.content.decode()
     assert "待完成的整改" in html and "〔2025〕第1号" in html and "已逾期" in html
+
+
+def test_a_returned_task_shows_why_it_was_returned(zone, published, this_year, login):
+    task = Rectification.objects.get(warning__organization=zone.a1)
+    submit_rectification(rectification=task, user=zone.secretary, report="已整改")
+    review_rectification(rectification=task, user=zone.staff, accept=False, comment="请补充佐证")
+    html = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk])).content.decode()
+    assert "退回意见：请补充佐证" in html and "修改后重新提交" in html
 
 
 def test_another_secretary_gets_404(zone, this_year, login):

@@ -88,6 +88,7 @@ def test_warnings_are_published_reported_returned_and_accepted(page, screenshot,
     log_out(page)
     log_in(page, "staff")
     page.goto(f"/rectifications/{task.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="同意销号").click()
     expect(page.get_by_text("已销号。")).to_be_visible()
     screenshot("rectification-accepted")
