@@ -104,7 +104,10 @@ def org_edit(request, pk):
 @login_required
 def org_tier(request, pk):
     org = access.get_organization(request.user, pk, write=True)
-    form = TierChangeForm(posted(request), initial={"year": timezone.localdate().year})
+    year = timezone.localdate().year
+    tiers = Organization.objects.filter(pk=org.pk).with_tier(year)
+    current = tiers.values_list("tier", flat=True).first()
+    form = TierChangeForm(posted(request), initial={"year": year, "tier": current})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         assign_tier(
@@ -119,4 +122,8 @@ def org_tier(request, pk):
             request, f"已将 {org.label} {data['year']} 年度分类调整为 {Tier(data['tier']).label}。"
         )
         return redirect("orgs:detail", org.pk)
-    return render(request, "orgs/tier_form.html", {"form": form, "org": org})
+    return render(
+        request,
+        "orgs/tier_form.html",
+        {"form": form, "org": org, "year": year, "current": current and Tier(current)},
+    )

@@ -131,6 +131,19 @@ def test_a_tier_change_is_recorded_with_who_and_why(zone, login):
     assert tier == "C"
 
 
+def test_the_tier_form_starts_from_the_current_tier_and_says_it(zone, login):
+    response = login(zone.staff).get(reverse("orgs:tier", args=[zone.a1.pk]))
+    current = Organization.objects.filter(pk=zone.a1.pk).with_tier(timezone.localdate().year)
+    tier = current.get().tier
+    assert response.context["form"]["tier"].value() == tier
+    assert f"<strong>{tier}类" in response.content.decode()
+
+
+def test_the_detail_page_leads_to_the_organizations_points(zone, login):
+    html = login(zone.staff).get(reverse("orgs:detail", args=[zone.a1.pk])).content.decode()
+    assert reverse("scoring:status", args=[zone.a1.pk]) in html
+
+
 def test_a_tier_carries_over_into_years_without_one(zone):
     orgs = Organization.objects.filter(pk=zone.a1.pk)
     assert orgs.with_tier(2024).get().tier is None
