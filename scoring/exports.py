@@ -20,7 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from orgs.models import Organization, Sector, Tier, TierAssignment
 from partybuild.routers import reading_reports
 
-from .models import AnnualResult, Column, ItemKind, PointEntry
+from . import rules
+from .models import AnnualResult, Column, ItemKind, PointEntry, RuleSet
 from .standings import annual_totals, ended_quarters, grade_rows
 
 TEMPLATE_MARKER = "partybuild-month-template"
@@ -214,8 +215,11 @@ def write_points(year, target):
     workbook.save(target)
 
 
-def notice_warnings(warnings, year):
-    """The warnings of a notice with what the sheet shows of each organization, red first."""
+def notice_warnings(warnings, notice):
+    """The warnings of a notice with what the sheet shows of each organization, red first;
+    the remark says why each was warned at its level."""
+    year = notice.year
+    thresholds = RuleSet.objects.get(year=year).thresholds
     org_ids = warnings.values("organization_id")
     organizations = {
         o.pk: o
@@ -238,7 +242,10 @@ def notice_warnings(warnings, year):
                 "total": w.total,
                 "previous_total": w.previous_total,
                 "before_previous_total": w.before_previous_total,
-                "note": "" if w.had_entries else "本季度无记录",
+                "note": "；".join(
+                    [rules.warning_reason(w.level, w.total, thresholds)]
+                    + ([] if w.had_entries else ["本季度无记录"])
+                ),
                 "deadline": w.rectification.deadline,
             }
         )
@@ -279,7 +286,7 @@ def write_notice(notice, warnings):
     ws.append(
         [text(ws, name, font=BOLD, fill=HEADER_FILL, alignment=WRAP) for name, _ in NOTICE_COLUMNS]
     )
-    for number, row in enumerate(notice_warnings(warnings, notice.year), start=1):
+    for number, row in enumerate(notice_warnings(warnings, notice), start=1):
         fill = LEVEL_FILLS[row["level"]]
         ws.append(
             [

@@ -136,6 +136,27 @@ def warning_level(total, thresholds, *, previous_warned, before_previous_warned)
     return YELLOW
 
 
+def warning_reason(level, total, thresholds):
+    """Why a quarter was warned at `level`, in the words of a notice: the line it fell under,
+    or the run of warned quarters that raised it."""
+    if level == RED:
+        if total < thresholds.red:
+            return f"季度得分低于 {_plain(thresholds.red)} 分"
+        return "连续三个季度预警"
+    if level == ORANGE:
+        if total < thresholds.orange:
+            return f"季度得分低于 {_plain(thresholds.orange)} 分"
+        return "连续两个季度预警"
+    if level == YELLOW:
+        return f"季度得分低于 {_plain(thresholds.warning)} 分"
+    return ""
+
+
+def _plain(value):
+    """15 rather than 15.0, 12.5 as it is."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def annual_grade(total, thresholds, *, vetoed):
     """年度定级: 一档 at or above the first cut-off, 二档 at or above the second, else 三档;
     a veto deduction (一票否决) forces 三档."""

@@ -158,6 +158,21 @@ def test_it_gives_each_warning_level_by_both_routes(total, prev, prev2, level):
     assert got == level
 
 
+@pytest.mark.parametrize(
+    ("level", "total", "reason"),
+    [
+        (rules.RED, "14.5", "季度得分低于 15 分"),
+        (rules.RED, "24", "连续三个季度预警"),
+        (rules.ORANGE, "19.5", "季度得分低于 20 分"),
+        (rules.ORANGE, "24", "连续两个季度预警"),
+        (rules.YELLOW, "24.5", "季度得分低于 25 分"),
+        (rules.NOT_WARNED, "30", ""),
+    ],
+)
+def test_a_notice_says_why_each_level_was_given(level, total, reason):
+    assert rules.warning_reason(level, D(total), T) == reason
+
+
 def test_a_year_without_a_rule_set_is_never_warned():
     assert rules.is_warned(D(0), None) is False
     assert rules.is_warned(D("24.5"), T) is True

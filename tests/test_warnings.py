@@ -266,6 +266,7 @@ def test_the_printable_notice_groups_by_level(zone, rule_set, login):
     html = login(zone.staff).get(reverse("scoring:notice", args=[2025, 1])).content.decode()
     assert "〔2025〕第1号" in html
     assert html.index("三级（红色）") < html.index("二级（橙色）")
+    assert "季度得分低于 15 分；本季度无记录" in html and "季度得分低于 20 分" in html
 
 
 def test_the_notice_exports_to_excel_with_plain_text_names(zone, rule_set, login):

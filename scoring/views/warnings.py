@@ -267,7 +267,7 @@ def _visible_warnings(request, notice):
 @access.reader_required
 def notice_print(request, year, quarter):
     notice = _published(year, quarter)
-    warnings = exports.notice_warnings(_visible_warnings(request, notice), year)
+    warnings = exports.notice_warnings(_visible_warnings(request, notice), notice)
     groups = [(lvl, [w for w in warnings if w["level"] == lvl.value]) for lvl in reversed(Level)]
     root = Organization.objects.filter(depth=1).first()
     return render(
