@@ -118,10 +118,12 @@ def plan_points(*, seed, organizations, years, upto):
     for year in years:
         items = list(RuleSet.objects.get(year=year).items.all())
         for quarter in range(1, 5):
-            months = [m for m in rules.months_of(quarter) if (year, m) <= upto]
-            if not months:
+            # The running quarter is planned whole and cut at `upto`, so that its months so far
+            # hold their share rather than the whole quarter's work.
+            months = list(rules.months_of(quarter))
+            if (year, months[0]) > upto:
                 continue
-            by_month = {m: [] for m in months}
+            by_month = {m: [] for m in months if (year, m) <= upto}
             for org in organizations:
                 plan = plan_quarter(
                     rng,
@@ -132,6 +134,8 @@ def plan_points(*, seed, organizations, years, upto):
                     silent=org == silent_org and (year, quarter) == (years[0], 2),
                 )
                 for (item, month), points in plan.items():
+                    if month not in by_month:
+                        continue
                     notes = NOTES.get(item.code)
                     note = rng.choice(notes) if notes and rng.random() < 0.35 else ""
                     by_month[month].append(Cell(org.pk, item.pk, month, points, None, note))
