@@ -58,6 +58,7 @@
     const months = JSON.parse(row.dataset.months);
     monthTotals.set(String(org), Object.assign(monthTotals.get(String(org)) || {}, months));
   }
+  byKey.forEach(markFull);
 
   function setStatus(text, kind) {
     fb.status.textContent = text;
@@ -108,6 +109,25 @@
       if (other) used += Number(other.dataset.saved) || 0;
     }
     return used;
+  }
+
+  // A cell whose item the quarter's other months already fill has no room left: shade it, so
+  // that nobody types into it only to be told so.
+  function markFull(input) {
+    const room = input.pb.kind === "deduction" ? input.pb.cap + usedElsewhere(input) : input.pb.cap - usedElsewhere(input);
+    const full = editable && !input.readOnly && input.dataset.saved === "" && room <= 0;
+    input.closest("td").classList.toggle("full", full);
+    if (full) input.closest("td").title = "本季度该项在其他月份已达上限";
+    else input.closest("td").removeAttribute("title");
+  }
+
+  function markRowFull(input) {
+    const month = input.pb.month;
+    const first = Math.floor((month - 1) / 3) * 3 + 1;
+    for (let m = first; m < first + 3; m++) {
+      const other = byKey.get(keyOf(input.pb.org, input.pb.item, m));
+      if (other) markFull(other);
+    }
   }
 
   function show(input) {
@@ -268,6 +288,7 @@
   function acknowledge(input, sentValue, value, note) {
     input.dataset.saved = value;
     input.dataset.savedNote = note;
+    markRowFull(input);
     const unchanged = sentValue && input.value.trim() === sentValue.value && input.dataset.note === sentValue.note;
     if (unchanged) {
       input.value = value;

@@ -173,3 +173,17 @@ def test_a_full_page_of_100_rows_pasted_across_every_item_saves_as_one_batch(
     paste(first, "\r\n".join([row] * 100) + "\r\n")
     expect(page.locator("#fb-status")).to_have_text("已保存", timeout=30_000)
     assert PointEntry.objects.filter(year=2025, month=3).count() == 100 * len(columns)
+
+
+def test_a_cell_whose_item_is_full_for_the_quarter_is_shaded(zone, items, sign_in):
+    from scoring.services import Cell, record_points
+
+    record_points(
+        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 1, "3")], user=zone.staff, reason=""
+    )
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/2/")
+    full = cell(page, zone.a1, items["2.1"], month=2).locator("xpath=..")
+    expect(full).to_have_class("c full")
+    expect(full).to_have_attribute("title", "本季度该项在其他月份已达上限")
+    expect(cell(page, zone.a2, items["2.1"], month=2).locator("xpath=..")).to_have_class("c")
