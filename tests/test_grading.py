@@ -201,7 +201,7 @@ def test_pages_finalize_override_and_confirm(zone, rule_set, year, login):
     assert YearState.objects.get(year=2025).finalized
     url = reverse("scoring:tier_override", args=[2025, zone.a2.pk])
     page = client.post(url, {"tier": "A", "reason": ""}, follow=True)
-    assert "调整建议类别必须填写原因" in page.content.decode()
+    assert "甲二支部：调整建议类别必须填写原因" in page.content.decode()
     client.post(url, {"tier": "A", "reason": "获表彰"})
     client.post(reverse("scoring:tiers_confirm", args=[2025]))
     assert TierAssignment.objects.get(organization=zone.a2, year=2026).tier == "A"

@@ -253,15 +253,16 @@ def tiers(request, year):
 def tier_override(request, year, pk):
     result = get_object_or_404(AnnualResult, year=year, organization_id=pk)
     form = OverrideForm(posted(request))
+    name = result.name
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, f"{name}：{error}")
     else:
         try:
             override_tier(result=result, user=request.user, **form.cleaned_data)
         except Refused as refused:
-            messages.error(request, str(refused))
+            messages.error(request, f"{name}：{refused}")
         else:
             messages.success(request, "已保存调整。")
     page = request.POST.get("page", "")
