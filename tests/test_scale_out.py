@@ -56,14 +56,19 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def instances(database_url):
+    # Production settings, as a deployment runs them: one secret key shared by the instances,
+    # hashed static files; only HTTPS is off, for plain HTTP on loopback.
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DATABASE_URL": database_url,
-        "DJANGO_DEBUG": "1",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_SECRET_KEY": f"scale-out-{uuid.uuid4().hex}-{uuid.uuid4().hex}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
         [
             *manage,
