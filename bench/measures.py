@@ -11,6 +11,7 @@ from django.db import connection
 from bench.tools import (
     RAW_QUARTER,
     RAW_YEAR,
+    answers_200,
     export_in_subprocess,
     median,
     raw,
@@ -172,6 +173,8 @@ def _http(args, url, year):
     measured = []
     try:
         for label, path, cookie in pages:
+            if not answers_200(base + path, cookie):
+                raise SystemExit(f"{label}（{path}）没有返回 200，测得的不是这个页面")
             wrk(base + path, cookie, 2)  # warm the workers' caches and connections
             runs = [wrk(base + path, cookie, args.http_seconds) for _ in range(args.runs)]
             errors = sum(e for _, _, e in runs)

@@ -28,10 +28,16 @@ def visible_organizations(user):
 def get_organization(user, pk, *, write=False):
     """The organization `pk` if `user` may see it (404 otherwise); with `write`, 403 unless the
     user is office staff."""
-    try:
-        org = visible_organizations(user).get(pk=pk)
-    except Organization.DoesNotExist:
-        raise Http404("没有这个党组织，或您无权查看。") from None
+    if user.role == Role.SECRETARY:
+        # The secretary's page is the most visited of all: one plain statement, no query
+        # building, for the same rule as visible_organizations.
+        table = Organization._meta.db_table
+        sql = f"SELECT * FROM {table} WHERE id = %s AND secretary_id = %s"
+        org = next(iter(Organization.objects.raw(sql, [pk, user.pk])), None)
+    else:
+        org = visible_organizations(user).filter(pk=pk).first()
+    if org is None:
+        raise Http404("没有这个党组织，或您无权查看。")
     if write and not user.is_office:
         raise PermissionDenied("您的账号只能查看，不能修改。")
     return org

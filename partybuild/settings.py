@@ -66,7 +66,7 @@ MIDDLEWARE = [
 # fifteen minutes. Attempts live in the database, so every app instance honours them.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "orgs.backends.UserModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
