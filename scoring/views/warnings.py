@@ -92,7 +92,8 @@ def warnings_page(request, year, quarter):
             }
             for w in page
         ]
-        filtered = any(org_filter.values()[name] for name in ("sector", "committee", "tier"))
+        chosen = org_filter.values()
+        filtered = any(chosen[name] for name in ("sector", "committee", "tier"))
         # The notice counted the whole zone as published; a narrower view counts its own.
         narrowed = filtered or not request.user.is_office
         scored = organizations.count() if narrowed else notice.scored_count
