@@ -20,15 +20,15 @@ def main(kind, year):
     from django.utils import timezone
     from openpyxl import Workbook
 
-    from scoring import exports
-    from scoring.models import RuleSet
+    from orgs.models import Sector
+    from scoring.models import Grade, RuleSet
+    from scoring.sheets import grades
 
     rule_set = RuleSet.objects.get(year=year)
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as target:
         if kind == "app":
             started = time.perf_counter()
-            exports.write_grades(
-                year,
+            grades.write(
                 target.name,
                 zone_name=settings.PARTYBUILD_ZONE_NAME,
                 rule_set=rule_set,
@@ -36,14 +36,32 @@ def main(kind, year):
                 today=timezone.localdate(),
             )
         else:
+            sectors = dict(Sector.choices)
             rows = [
-                (*row[:14], exports.GRADE_NAMES[row[14]], *row[15:])
-                for row in exports.grade_sheet_rows(year, rule_set, finalized=True)
+                (
+                    r.code,
+                    r.name,
+                    r.committee,
+                    sectors[r.sector],
+                    r.tier,
+                    *r.quarters,
+                    r.bonus,
+                    r.deduction,
+                    r.total,
+                    r.rank,
+                    r.warnings,
+                    Grade(r.grade).label,
+                    r.proposed_tier,
+                    r.coefficient,
+                    r.subsidy,
+                    r.remark,
+                )
+                for r in grades.sheet_rows(rule_set, finalized=True, today=timezone.localdate())
             ]
             started = time.perf_counter()
             workbook = Workbook(write_only=True)
             ws = workbook.create_sheet("年度评级表")
-            ws.append([name for name, _ in exports.GRADE_COLUMNS])
+            ws.append([name for name, _ in grades.COLUMNS])
             for number, row in enumerate(rows, start=1):
                 ws.append([number, *row])
             workbook.save(target.name)

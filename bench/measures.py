@@ -20,10 +20,13 @@ from bench.tools import (
     wrk,
 )
 from orgs.models import Organization, Role, User
-from scoring import exports, imports, rules
+from scoring import rules
+from scoring.grades import live_rows
 from scoring.models import AnnualResult, PointEntry, RuleSet, Scorecard, YearState
-from scoring.services import finalize_year, record_points
-from scoring.standings import annual_totals, grade_rows, level_counts, quarter_standings
+from scoring.services.grading import finalize_year
+from scoring.services.points import record_points
+from scoring.sheets import month_template
+from scoring.standings import level_counts, quarter_standings
 
 PORT = 8765
 
@@ -40,7 +43,7 @@ def run(*, args, url, years, say):
     results.append(("季度预警：全部组织的等级", app, limit, "≤ 0.5", app / limit <= 0.5))
 
     say("年度定级（全部组织）…")
-    app = median(lambda: list(grade_rows(annual_totals(scored, last), rule_set)), args.runs)
+    app = median(lambda: list(live_rows(rule_set, today=datetime.date(last + 1, 1, 1))), args.runs)
     limit = median(raw(RAW_YEAR.format(table="scoring_pointentry"), [last]), args.runs)
     results.append(
         ("年度定级：季度分、总分、等次、排名、预警次数", app, limit, "≤ 0.5", app / limit <= 0.5)
@@ -113,11 +116,11 @@ def _import(args, years):
     staff = User.objects.get(username="bench-staff")
 
     def once():
-        parsed = imports.parse_month_template(
+        parsed = month_template.parse(
             data, "bench.xlsx", year=year, month=month, items=rule_set.ordered_items()
         )
-        assert not imports.validate(parsed, year=year), "the bench template must be valid"
-        changed, _ = imports.changes(parsed, year=year, month=month)
+        assert not month_template.validate(parsed, year=year), "the bench template must be valid"
+        changed, _ = month_template.changes(parsed, year=year, month=month)
         record_points(year=year, cells=changed, user=staff, reason="压测导入")
 
     def clean():
@@ -140,11 +143,11 @@ def _filled_template(rule_set, year, month, organizations):
 
     from openpyxl import load_workbook
 
-    template = exports.write_month_template(rule_set, year, month, organizations)
+    template = month_template.write(rule_set, year, month, organizations)
     workbook = load_workbook(BytesIO(template))
     ws = workbook.worksheets[0]
     items = rule_set.ordered_items()
-    for row in range(exports.FIRST_DATA_ROW, ws.max_row + 1):
+    for row in range(month_template.FIRST_DATA_ROW, ws.max_row + 1):
         for column, item in enumerate(items, start=3):
             if item.kind == rules.ROUTINE:
                 ws.cell(row, column, float(item.quarterly_cap))

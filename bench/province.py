@@ -15,7 +15,8 @@ from treebeard.numconv import NumConv
 
 from orgs.models import Organization, Role, User
 from scoring.models import RuleSet
-from scoring.services import create_rule_set, refresh_levels
+from scoring.services.rulesets import create_rule_set
+from scoring.services.scorecards import refresh_levels
 
 PER_COMMITTEE = 350
 ALPHABET = Organization.alphabet

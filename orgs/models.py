@@ -119,20 +119,16 @@ class OrganizationQuerySet(MP_NodeQuerySet):
         )
 
     def with_tier(self, year):
-        """Annotate `tier`: the latest assignment for `year`, or the one carried over from an
-        earlier year when nothing was set for it yet."""
-        latest = TierAssignment.objects.filter(
-            organization=OuterRef("pk"), year__lte=year
-        ).order_by("-year", "-set_at", "-pk")
+        """Annotate `tier`: the organization's tier in `year` (TierAssignment.objects.in_force)."""
+        latest = TierAssignment.objects.in_force(year).filter(organization=OuterRef("pk"))
         return self.annotate(tier=Subquery(latest.values("tier")[:1]))
 
     def with_committee(self):
-        """Annotate `committee_name` and `committee_id` from the depth-2 ancestor (or self)."""
+        """Annotate `committee_name` from the depth-2 ancestor (or self)."""
         prefix = Substr("path", 1, Organization.steplen * 2)
         committee = Organization.objects.filter(path=OuterRef("committee_path"))
         return self.annotate(committee_path=prefix).annotate(
             committee_name=Subquery(committee.values("short_name")[:1]),
-            committee_pk=Subquery(committee.values("pk")[:1]),
         )
 
     def committee_names(self):
@@ -279,6 +275,14 @@ class CoveredUnit(models.Model):
         return self.name
 
 
+class TierAssignmentQuerySet(models.QuerySet):
+    def in_force(self, year):
+        """The rows that decide a tier in `year`, the deciding one first: the latest set for
+        `year`, or the one carried over from an earlier year when nothing was set for it yet.
+        The one statement of that rule: every tier of a year is read through it."""
+        return self.filter(year__lte=year).order_by("-year", "-set_at", "-pk")
+
+
 class TierAssignment(models.Model):
     """One row per change of an organization's ABC tier for a year; the latest row wins."""
 
@@ -300,6 +304,8 @@ class TierAssignment(models.Model):
         related_name="+",
     )
     set_at = models.DateTimeField("时间", default=timezone.now)
+
+    objects = TierAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = "分类记录"

@@ -10,17 +10,11 @@ from orgs.models import Organization, User
 
 from . import rules
 from .models import Level, Notice, Rectification, RuleSet, Scorecard
-from .services import (
-    Cell,
-    close_month,
-    create_rule_set,
-    next_notice_number,
-    publish_notice,
-    quarter_end,
-    record_points,
-    review_rectification,
-    submit_rectification,
-)
+from .services.notices import next_notice_number, publish_notice
+from .services.periods import close_month
+from .services.points import Cell, record_points
+from .services.rectifications import review_rectification, submit_rectification
+from .services.rulesets import create_rule_set
 from .standings import quarter_standings
 
 HALF = Decimal("0.5")
@@ -170,7 +164,7 @@ def publish_past_notices(*, seed, upto, user):
         for quarter in range(1, 5):
             if (year, quarter) >= upto:
                 return published
-            day = quarter_end(year, quarter) + datetime.timedelta(days=8)
+            day = rules.quarter_end(year, quarter) + datetime.timedelta(days=8)
             notice = publish_notice(
                 year=year,
                 quarter=quarter,

@@ -10,9 +10,9 @@ from orgs.forms import DateInput
 from orgs.models import Tier
 
 from .attachments import sniff_attachment
-from .imports import MAX_UPLOAD_BYTES
-from .models import Grade, Item, ItemKind, Level, PointEntry, RuleSet, Status
-from .services import RULE_SET_FIELDS
+from .models import Grade, Item, Level, PointEntry, RuleSet, Status
+from .services.rulesets import RULE_SET_FIELDS
+from .sheets.month_template import MAX_UPLOAD_BYTES
 
 
 class RuleSetCreateForm(forms.Form):
@@ -154,7 +154,7 @@ class ItemForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         item = self.instance
-        if cleaned.get("veto") and item.kind != ItemKind.DEDUCTION:
+        if cleaned.get("veto") and not item.is_deduction:
             self.add_error("veto", "只有扣分项可以设为一票否决。")
         cap = cleaned.get("quarterly_cap")
         if cap is not None and item.pk and cap < item.quarterly_cap:
@@ -177,7 +177,7 @@ class BaseItemFormSet(forms.BaseModelFormSet):
             (
                 form.cleaned_data["quarterly_cap"]
                 for form in self.initial_forms
-                if form.instance.kind != ItemKind.DEDUCTION
+                if not form.instance.is_deduction
             ),
             Decimal(0),
         )

@@ -48,6 +48,16 @@ class ItemKind(models.TextChoices):
     DEDUCTION = rules.DEDUCTION, "扣分"
 
 
+# The record sheet's columns (积分制管理记录表) in their order: a major item's column, then bonus
+# and deduction items by their kind. The grid, the record sheet and the month template all
+# show the items in this order.
+RECORD_COLUMNS = [
+    *((column.value, column.label) for column in Column),
+    (ItemKind.FEATURED.value, "加分"),
+    (ItemKind.DEDUCTION.value, "扣分"),
+]
+
+
 class RuleSet(models.Model):
     """评分细则: one per year. Every number the rules use lives here."""
 
@@ -150,9 +160,18 @@ class RuleSet(models.Model):
             second_grade=self.second_grade_min,
         )
 
+    def record_columns(self):
+        """[(column key, label, [items])] in RECORD_COLUMNS order, each column's items in
+        catalogue order (prefetch `majors__items` to make this free)."""
+        members = {key: [] for key, _ in RECORD_COLUMNS}
+        for major in self.majors.all():
+            for item in major.items.all():
+                members[major.column or item.kind].append(item)
+        return [(key, label, members[key]) for key, label in RECORD_COLUMNS]
+
     def ordered_items(self):
-        """Items in catalogue order (prefetch `majors__items` to make this free)."""
-        return [item for major in self.majors.all() for item in major.items.all()]
+        """Items in the record sheet's order: what the grid, the sheets and the template show."""
+        return [item for _, _, items in self.record_columns() for item in items]
 
     def close_deadline(self, month):
         """The default deadline for closing `month`: the rule set's day of the next month."""
@@ -233,8 +252,12 @@ class Item(models.Model):
     def label(self):
         return f"{self.code} {self.name}"
 
+    @property
+    def is_deduction(self):
+        return self.kind == ItemKind.DEDUCTION
+
     def peak_quarter_usage(self):
-        return self.entries.peak_quarter(deduction=self.kind == rules.DEDUCTION)
+        return self.entries.peak_quarter(deduction=self.is_deduction)
 
 
 class PointEntry(models.Model):
@@ -359,10 +382,6 @@ class Level(models.IntegerChoices):
     ORANGE = rules.ORANGE, "二级（橙色）"
     RED = rules.RED, "三级（红色）"
 
-    @property
-    def short(self):
-        return {rules.YELLOW: "黄色", rules.ORANGE: "橙色", rules.RED: "红色"}[self.value]
-
 
 class Notice(models.Model):
     """预警通报: a quarter's published warnings. Publishing freezes the quarter."""
@@ -401,6 +420,8 @@ class Notice(models.Model):
 
 class Warning(models.Model):
     """One warned organization in a published notice, frozen as published."""
+
+    organization_lookup = "organization"  # orgs.access scopes warnings by it
 
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="warnings")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
@@ -443,6 +464,8 @@ def attachment_path(rectification, filename):
 
 class Rectification(models.Model):
     """整改: the task a published warning opens for its organization (以查促改)."""
+
+    organization_lookup = "warning__organization"  # orgs.access scopes tasks by it
 
     warning = models.OneToOneField(Warning, on_delete=models.CASCADE, related_name="rectification")
     deadline = models.DateField("整改期限")

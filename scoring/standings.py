@@ -1,23 +1,25 @@
-"""Where organizations stand, read from their Scorecards (one row per organization and year,
-one query for all organizations), with verdicts from rules.py under each year's thresholds."""
+"""Where organizations stand in a quarter, read from their Scorecards (one row per organization
+and year, one query for all organizations), with verdicts from rules.py under each year's
+thresholds; and the rows of a published notice."""
 
+import functools
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import F, FilteredRelation, Q, Value, Window
-from django.db.models.functions import Coalesce, Rank
+from django.db.models import F, FilteredRelation, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
-from orgs.models import Sector, TierAssignment
+from orgs.models import Organization, OrganizationQuerySet, TierAssignment
 
 from . import rules
-from .models import Rectification, RuleSet, Scorecard, Status, Warning
+from .models import Level, Notice, Rectification, RuleSet, Scorecard, Status, Warning
 
-# 绩效评定 applies to agencies and villages; 奖补兑现 to non-public enterprises and social
-# organizations (DOMAIN.md, "Use of results").
-PERFORMANCE_SECTORS = {Sector.AGENCY, Sector.VILLAGE}
 ZERO = Decimal(0)
+Period = tuple[int, int]  # (year, quarter)
 
 
 @dataclass
@@ -30,21 +32,25 @@ class Standing:
     level: int
 
     @property
-    def warned(self):
+    def warned(self) -> bool:
         return self.level != rules.NOT_WARNED
 
 
-def thresholds_by_year(years):
+def thresholds_by_year(years: Iterable[int]) -> dict[int, rules.Thresholds]:
     return {rs.year: rs.thresholds for rs in RuleSet.objects.filter(year__in=set(years))}
 
 
-def level_at(period, total_of, thresholds):
+def level_at(
+    period: Period,
+    total_of: Callable[[Period], Decimal],
+    thresholds: dict[int, rules.Thresholds],
+) -> int:
     """The warning level of `period` (year, quarter) given `total_of(period)` for it and the two
     quarters before it; each year uses its own thresholds, and a year without a rule set (before
     the system was used) is never warned."""
     before, before_that = rules.previous_quarters(*period, 2)
 
-    def warned(p):
+    def warned(p: Period) -> bool:
         return rules.is_warned(total_of(p), thresholds.get(p[0]))
 
     return rules.warning_level(
@@ -55,11 +61,12 @@ def level_at(period, total_of, thresholds):
     )
 
 
-def _card(year):
+def scorecard_of(year: int) -> FilteredRelation:
+    """An organization's Scorecard of `year`, to annotate as a relation (LEFT JOIN)."""
     return FilteredRelation("scorecards", condition=Q(scorecards__year=year))
 
 
-def with_quarter(organizations, year, quarter):
+def with_quarter(organizations: OrganizationQuerySet, year: int, quarter: int) -> QuerySet:
     """Annotate `q_total`, `q_entries` and `q_level` of (year, quarter) and `p1_total`,
     `p2_total` of the two quarters before it. An organization without a scorecard recorded
     nothing: its total is 0, and the rule set's red line (always above 0) makes that red."""
@@ -67,9 +74,9 @@ def with_quarter(organizations, year, quarter):
     empty_level = rules.warning_level(
         ZERO, thresholds.get(year), previous_warned=False, before_previous_warned=False
     )
-    annotated = organizations.annotate(card=_card(year), last_card=_card(year - 1))
+    annotated = organizations.annotate(card=scorecard_of(year), last_card=scorecard_of(year - 1))
 
-    def total(period):
+    def total(period: Period) -> Coalesce:
         relation = "card" if period[0] == year else "last_card"
         return Coalesce(F(f"{relation}__q{period[1]}"), Value(ZERO))
 
@@ -83,7 +90,9 @@ def with_quarter(organizations, year, quarter):
     )
 
 
-def quarter_standings(organizations, year, quarter):
+def quarter_standings(
+    organizations: OrganizationQuerySet, year: int, quarter: int
+) -> dict[int, Standing]:
     """{organization_id: Standing} for every organization in the queryset, from one query."""
     before, before_that = rules.previous_quarters(year, quarter, 2)
     ruled = set(thresholds_by_year([before[0], before_that[0]]))
@@ -105,20 +114,22 @@ def quarter_standings(organizations, year, quarter):
     }
 
 
-def level_counts(standings):
+def level_counts(standings: Iterable[Standing]) -> dict[int, int]:
     """{level: number of organizations} of the warned standings."""
     return dict(Counter(s.level for s in standings if s.warned))
 
 
-def recent_quarters(year, quarter, count):
+def recent_quarters(year: int, quarter: int, count: int) -> list[Period]:
     """The `count` quarters ending with (year, quarter), oldest first."""
     return [*reversed(rules.previous_quarters(year, quarter, count - 1)), (year, quarter)]
 
 
-def quarter_history(org_ids, periods):
+def quarter_history(
+    org_ids: Iterable[int], periods: Iterable[Period]
+) -> dict[tuple[int, int, int], Decimal]:
     """{(organization_id, year, quarter): total} for the given quarters that have entries."""
-    years = {y for y, _ in periods}
     wanted = set(periods)
+    years = {y for y, _ in wanted}
     result = {}
     for org, year, *totals in Scorecard.objects.filter(
         organization_id__in=org_ids, year__in=years
@@ -133,102 +144,100 @@ def quarter_history(org_ids, periods):
 class StatusStamps:
     tier: str | None
     year_total: Decimal
-    scorecard_changed: object  # a datetime, or its text on SQLite; None without a scorecard
-    rules_changed: object  # None when the year has no rule set
+    scorecard_changed: datetime | str | None  # text on SQLite; None without a scorecard
+    rules_changed: datetime | str | None  # None when the year has no rule set
     open_tasks: int
 
 
-def status_stamps(org_id, year):
+# Stand-ins compiled into the tier statement once, replaced by the real values on each use.
+_ORG, _YEAR = 2**62 - 17, 32_017  # within the columns' ranges, never real values
+
+
+@functools.cache
+def _tier_statement(vendor: str) -> tuple[str, tuple[str, ...]]:
+    """The ORM's own statement for an organization's tier in a year (the one rule,
+    TierAssignment.objects.in_force), compiled once per process: building it costs more than
+    running it on the most visited page. Returns the SQL and which value each parameter is."""
+    query = TierAssignment.objects.in_force(_YEAR).filter(organization_id=_ORG).values("tier")[:1]
+    sql, params = query.query.sql_with_params()
+    names = tuple("org" if p == _ORG else "year" for p in params)
+    assert set(params) <= {_ORG, _YEAR}, params
+    return sql, names
+
+
+def status_stamps(org_id: int, year: int) -> StatusStamps:
     """What the secretary's page needs to know before it knows whether its cached fragment is
     still good, in one statement: plain SQL, as this runs on every load of that page."""
-    tiers = TierAssignment._meta.db_table
+    tier_sql, tier_params = _tier_statement(connection.vendor)
     cards = Scorecard._meta.db_table
     rule_sets = RuleSet._meta.db_table
     tasks = Rectification._meta.db_table
     warnings = Warning._meta.db_table
     sql = f"""
         SELECT
-          (SELECT tier FROM {tiers} WHERE organization_id = %s AND year <= %s
-             ORDER BY year DESC, set_at DESC, id DESC LIMIT 1),
+          ({tier_sql}),
           (SELECT total FROM {cards} WHERE organization_id = %s AND year = %s),
           (SELECT updated_at FROM {cards} WHERE organization_id = %s AND year = %s),
           (SELECT updated_at FROM {rule_sets} WHERE year = %s),
           (SELECT COUNT(*) FROM {tasks} t JOIN {warnings} w ON w.id = t.warning_id
              WHERE w.organization_id = %s AND t.status <> %s)
     """
-    params = [org_id, year, org_id, year, org_id, year, year, org_id, Status.ACCEPTED]
+    values = {"org": org_id, "year": year}
+    params = [values[name] for name in tier_params]
+    params += [org_id, year, org_id, year, year, org_id, Status.ACCEPTED]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tier, total, card_changed, rules_changed, open_tasks = cursor.fetchone()
     return StatusStamps(tier, Decimal(str(total or 0)), card_changed, rules_changed, open_tasks)
 
 
-def annual_totals(organizations, year, *, names=False):
-    """Every organization of the queryset with its year from its scorecard: q1–q4, bonus,
-    deduction, vetoes and total, ranked overall and within its sector (ties share a rank),
-    best first; with `names`, also its code, name and path. One query, no aggregation."""
-
-    def figure(name):
-        return Coalesce(F(f"card__{name}"), Value(ZERO))
-
-    return (
-        organizations.annotate(card=_card(year))
-        .values("pk", "sector", *(("code", "name", "path") if names else ()))
-        .annotate(
-            q1=figure("q1"),
-            q2=figure("q2"),
-            q3=figure("q3"),
-            q4=figure("q4"),
-            bonus=figure("bonus"),
-            deduction=figure("deduction"),
-            vetoes=Coalesce(F("card__vetoes"), 0),
-            total=figure("total"),
-        )
-        .annotate(
-            rank=Window(Rank(), order_by=F("total").desc()),
-            sector_rank=Window(Rank(), partition_by=F("sector"), order_by=F("total").desc()),
-        )
-        .order_by("rank", "pk")
-    )
-
-
 @dataclass
-class Graded:
-    """One organization's year, graded by the rules."""
+class NoticeRow:
+    """One warned organization of a published notice, as the notice page and its sheet show
+    it; the remark says why it was warned at its level."""
 
-    row: dict
-    warnings: int
-    vetoed: bool
-    grade: int
-    proposed_tier: str
-    coefficient: Decimal | None
-    subsidy: Decimal | None
+    level: Level
+    code: str
+    name: str
+    committee: str
+    sector: str
+    tier: str
+    total: Decimal
+    previous_total: Decimal | None
+    before_previous_total: Decimal | None
     note: str
+    deadline: date
 
 
-def ended_quarters(year, today):
-    """How many of `year`'s quarters have ended by `today`: those that count warnings."""
-    if year < today.year:
-        return 4
-    return max(rules.quarter_of(today.month) - 1, 0) if year == today.year else 0
-
-
-def grade_rows(rows, rule_set, *, quarters=4):
-    """Yield a Graded for each row of `annual_totals`, counting a warning for every one of the
-    first `quarters` quarters below the line."""
-    thresholds = rule_set.thresholds
-    for row in rows:
-        quarter_totals = [row["q1"], row["q2"], row["q3"], row["q4"]][:quarters]
-        vetoed = row["vetoes"] > 0
-        grade = rules.annual_grade(row["total"], thresholds, vetoed=vetoed)
-        by_performance = row["sector"] in PERFORMANCE_SECTORS
-        yield Graded(
-            row=row,
-            warnings=sum(rules.is_warned(t, thresholds) for t in quarter_totals),
-            vetoed=vetoed,
-            grade=grade,
-            proposed_tier=rules.proposed_tier(grade),
-            coefficient=rule_set.coefficient(grade) if by_performance else None,
-            subsidy=None if by_performance else rule_set.subsidy(grade),
-            note="一票否决，定为三档" if vetoed else "",
+def notice_rows(notice: Notice, warnings: QuerySet) -> list[NoticeRow]:
+    """The rows of `warnings` (of `notice`), red first."""
+    year = notice.year
+    thresholds = RuleSet.objects.get(year=year).thresholds
+    organizations = {
+        o.pk: o
+        for o in Organization.objects.filter(pk__in=warnings.values("organization_id"))
+        .with_tier(year)
+        .with_committee()
+    }
+    rows = []
+    for w in warnings.select_related("rectification").order_by(
+        "-level", "total", "organization__path"
+    ):
+        org = organizations[w.organization_id]
+        reasons = [rules.warning_reason(w.level, w.total, thresholds)]
+        rows.append(
+            NoticeRow(
+                level=Level(w.level),
+                code=org.code,
+                name=org.name,
+                committee=org.committee_name or "",
+                sector=org.get_sector_display(),
+                tier=f"{org.tier}类" if org.tier else "",
+                total=w.total,
+                previous_total=w.previous_total,
+                before_previous_total=w.before_previous_total,
+                note="；".join(reasons + ([] if w.had_entries else ["本季度无记录"])),
+                deadline=w.rectification.deadline,
+            )
         )
+    return rows

@@ -85,7 +85,7 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def rule_set(zone):
     """The default catalogue for 2025 (a past year, so no month of it is in the future)."""
-    from scoring.services import create_rule_set
+    from scoring.services.rulesets import create_rule_set
 
     return create_rule_set(year=2025, user=zone.admin)
 
@@ -101,7 +101,7 @@ def score(org, year, quarter, total, *, veto=False):
     from decimal import Decimal
 
     from scoring.models import RuleSet
-    from scoring.services import Cell, record_points
+    from scoring.services.points import Cell, record_points
 
     rule_set = RuleSet.objects.get(year=year)
     month = quarter * 3 - 2
@@ -130,7 +130,7 @@ def published(zone, rule_set):
     """2025 Q1 published: a1 is yellow (24), everyone else without entries is red."""
     import datetime
 
-    from scoring.services import publish_notice
+    from scoring.services.notices import publish_notice
 
     score(zone.a1, 2025, 1, 24)
     return publish_notice(

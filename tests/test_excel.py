@@ -10,24 +10,25 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from orgs.models import Role
-from scoring import exports, imports
 from scoring.models import ImportBatch, PointEntry
-from scoring.services import Cell, record_points
+from scoring.services.points import Cell, record_points
+from scoring.sheets import month_template
+from scoring.sheets import points as points_sheet
 
 from .conftest import make_org, make_user
 
 
 def template(rule_set, month=3):
-    return exports.write_month_template(rule_set, 2025, month)
+    return month_template.write(rule_set, 2025, month)
 
 
 def fill(data, values):
     """Put {(row_code, item_code): value} into a template's bytes; returns new bytes."""
     wb = openpyxl.load_workbook(BytesIO(data))
     ws = wb.worksheets[0]
-    header = [c.value for c in ws[exports.HEADER_ROW]]
+    header = [c.value for c in ws[month_template.HEADER_ROW]]
     columns = {str(h).split(" ")[0]: i + 1 for i, h in enumerate(header) if h}
-    rows = {ws.cell(r, 1).value: r for r in range(exports.FIRST_DATA_ROW, ws.max_row + 1)}
+    rows = {ws.cell(r, 1).value: r for r in range(month_template.FIRST_DATA_ROW, ws.max_row + 1)}
     for (code, item), value in values.items():
         row = rows.get(code)
         if row is None:
@@ -51,10 +52,10 @@ def test_the_template_lists_every_organization_with_caps_and_current_values(zone
     )
     ws = openpyxl.load_workbook(BytesIO(template(rule_set))).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[exports.HEADER_ROW - 1][:3] == ("组织编码", "组织名称", "1.1 班子建设")
-    assert rows[exports.CAP_ROW - 1][2] == 1.5
-    assert rows[exports.CAP_ROW - 1][-1] == -10
-    data = {row[0]: row for row in rows[exports.FIRST_DATA_ROW - 1 :]}
+    assert rows[month_template.HEADER_ROW - 1][:3] == ("组织编码", "组织名称", "1.1 班子建设")
+    assert rows[month_template.CAP_ROW - 1][2] == 1.5
+    assert rows[month_template.CAP_ROW - 1][-1] == -10
+    data = {row[0]: row for row in rows[month_template.FIRST_DATA_ROW - 1 :]}
     assert set(data) == {"A", "A-1", "A-2", "B", "B-1"}
     assert data["A-1"][2 + 3] == 2.5  # 2.1 is the fourth item
     assert ws.freeze_panes == "C5"
@@ -120,13 +121,13 @@ def test_it_checks_every_cell_of_a_file_with_duplicate_rows_and_unknown_columns(
 ):
     wb = openpyxl.load_workbook(BytesIO(fill(template(rule_set), {("A-2", "2.1"): 9})))
     ws = wb.worksheets[0]
-    ws.cell(exports.HEADER_ROW, 4, "9.9 不存在的小项")
+    ws.cell(month_template.HEADER_ROW, 4, "9.9 不存在的小项")
     ws.cell(ws.max_row + 1, 1, "A-1")
     out = BytesIO()
     wb.save(out)
     problems = upload(login(zone.staff), out.getvalue()).context["problems"]
     assert [(p.row, p.column, p.reason) for p in problems] == [
-        (exports.HEADER_ROW, "D", "小项“9.9 不存在的小项”不在 2025 年度评分细则中"),
+        (month_template.HEADER_ROW, "D", "小项“9.9 不存在的小项”不在 2025 年度评分细则中"),
         (6, "A", "该组织在文件中出现了多次"),
         (7, "F", "超过季度上限 3.0 分（本季度其他月份已记 0.0 分，本月最多 3.0 分）"),
         (10, "A", "该组织在文件中出现了多次"),
@@ -137,24 +138,27 @@ def test_data_typed_in_a_column_without_an_item_is_named_not_dropped(zone, items
     wb = openpyxl.load_workbook(BytesIO(template(rule_set)))
     ws = wb.worksheets[0]
     beyond = ws.max_column + 2
-    ws.cell(exports.FIRST_DATA_ROW + 1, beyond, 1.5)
+    ws.cell(month_template.FIRST_DATA_ROW + 1, beyond, 1.5)
     out = BytesIO()
     wb.save(out)
-    parsed = imports.parse_month_template(
+    parsed = month_template.parse(
         out.getvalue(), "t.xlsx", year=2025, month=3, items=rule_set.ordered_items()
     )
     column = openpyxl.utils.get_column_letter(beyond)
     assert [(p.row, p.column, p.reason) for p in parsed.problems] == [
-        (exports.FIRST_DATA_ROW + 1, column, "此列没有小项表头，填写的数据无法导入")
+        (month_template.FIRST_DATA_ROW + 1, column, "此列没有小项表头，填写的数据无法导入")
     ]
 
 
-@pytest.mark.parametrize("value", [1e30, "9" * 40, "1e30"])
-def test_a_huge_number_in_a_file_is_named_not_a_crash(zone, items, rule_set, login, value):
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(1e30, "超出可录入的范围"), ("9" * 40, "超出可录入的范围"), ("1e30", "不是有效的分值")],
+)
+def test_a_huge_number_in_a_file_is_named_not_a_crash(zone, items, rule_set, login, value, reason):
     response = upload(login(zone.staff), fill(template(rule_set), {("A-1", "2.1"): value}))
     [problem] = response.context["problems"]
     assert (problem.row, problem.column, problem.organization) == (6, "F", "甲一支部")
-    assert "超出可录入的范围" in problem.reason
+    assert reason in problem.reason
     assert not ImportBatch.objects.exists()
 
 
@@ -166,7 +170,7 @@ def test_a_file_with_thousands_of_problems_lists_the_first_200_and_counts_the_re
         make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
         values.update({(f"B-X{i}", item): "x" for item in ("1.1", "1.2", "1.3", "2.1", "2.2")})
     response = upload(login(zone.staff), fill(template(rule_set), values))
-    assert len(response.context["problems"]) == imports.MAX_PROBLEMS_SHOWN == 200
+    assert len(response.context["problems"]) == month_template.MAX_PROBLEMS_SHOWN == 200
     html = response.content.decode()
     assert "文件有 300 处错误" in html
     assert "另有 100 处问题未列出" in html
@@ -224,6 +228,15 @@ def zip_bytes(entries, compression=zipfile.ZIP_DEFLATED):
             ),
             "包含宏",
         ),
+        *(
+            (
+                "macro.xlsx",
+                zip_bytes({"[Content_Types].xml": "x", "xl/workbook.xml": "x", name: "x"}),
+                "包含宏",
+            )
+            # Office reads the archive's names whatever their case; so does the check.
+            for name in ("xl/VBAPROJECT.BIN", "xl/vbaproject.bin", "xl/media/VbaProject.Bin")
+        ),
         (
             "fake.xlsx",
             zip_bytes({"[Content_Types].xml": "x", "xl/workbook.xml": "not xml"}),
@@ -239,7 +252,9 @@ def test_it_refuses_what_is_not_a_sane_xlsx_before_parsing(zone, items, login, n
 
 
 def test_it_refuses_a_file_over_the_size_limit(zone, items, login):
-    response = upload(login(zone.staff), b"PK\x03\x04" + b"0" * (imports.MAX_UPLOAD_BYTES + 1))
+    response = upload(
+        login(zone.staff), b"PK\x03\x04" + b"0" * (month_template.MAX_UPLOAD_BYTES + 1)
+    )
     assert "文件超过 5 MB" in response.content.decode()
 
 
@@ -265,11 +280,11 @@ def test_it_refuses_a_workbook_that_is_not_our_template(zone, items, login):
 def test_it_names_duplicate_rows_and_unknown_item_columns(zone, items, rule_set):
     wb = openpyxl.load_workbook(BytesIO(template(rule_set)))
     ws = wb.worksheets[0]
-    ws.cell(exports.HEADER_ROW, 4, "9.9 不存在的小项")
+    ws.cell(month_template.HEADER_ROW, 4, "9.9 不存在的小项")
     ws.cell(ws.max_row + 1, 1, "A-1")
     out = BytesIO()
     wb.save(out)
-    parsed = imports.parse_month_template(
+    parsed = month_template.parse(
         out.getvalue(), "t.xlsx", year=2025, month=3, items=rule_set.ordered_items()
     )
     reasons = [p.reason for p in parsed.problems]
@@ -378,7 +393,7 @@ def test_the_export_command_writes_every_entry_of_the_year(zone, items, tmp_path
     call_command("export_points", year=2025, output=str(path), stdout=StringIO())
     ws = openpyxl.load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == tuple(exports.POINT_COLUMNS)
+    assert rows[0] == tuple([name for name, _ in points_sheet.COLUMNS])
     assert rows[1] == ("A-1", "甲一支部", 3, "2.1", "“三会一课”", 2, '=HYPERLINK("http://x")')
     assert rows[2] == ("B-1", "乙一支部", 5, "D1", "材料逾期或不实", -1, "逾期")
     assert ws["G2"].data_type == "s"
@@ -388,5 +403,59 @@ def test_the_template_follows_the_grid_filter(zone, items, login):
     url = reverse("scoring:template", args=[2025, 3])
     response = login(zone.staff).get(url, {"committee": zone.com_b.pk})
     ws = openpyxl.load_workbook(BytesIO(b"".join(response.streaming_content))).worksheets[0]
-    codes = [row[0] for row in ws.iter_rows(min_row=exports.FIRST_DATA_ROW, values_only=True)]
+    codes = [
+        row[0] for row in ws.iter_rows(min_row=month_template.FIRST_DATA_ROW, values_only=True)
+    ]
     assert codes == ["B", "B-1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("=1+1", "单元格是公式"),
+        ('=HYPERLINK("http://example.com","1")', "单元格是公式"),
+        ("=A1", "单元格是公式"),
+    ],
+)
+def test_a_formula_cell_is_refused_by_name_and_never_clears_a_value(
+    zone, items, rule_set, login, value, reason
+):
+    record_points(
+        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")], user=None, reason=""
+    )
+    # Saved by openpyxl, a formula has no cached value: read for its value it would be empty.
+    response = upload(login(zone.staff), fill(template(rule_set), {("A-1", "2.1"): value}))
+    [problem] = response.context["problems"]
+    assert (problem.row, problem.column, problem.organization, problem.item) == (
+        6,
+        "F",
+        "甲一支部",
+        "2.1 “三会一课”",
+    )
+    assert reason in problem.reason
+    assert not ImportBatch.objects.exists()
+    assert PointEntry.objects.get().points == D("2.5")
+
+
+def test_error_dates_and_booleans_in_a_file_are_refused_never_cleared(zone, items, rule_set, login):
+    import datetime
+
+    record_points(
+        year=2025,
+        cells=[Cell(zone.a1.pk, items[code].pk, 3, "1") for code in ("1.1", "1.2", "1.3")],
+        user=None,
+        reason="",
+    )
+    data = fill(
+        template(rule_set),
+        {("A-1", "1.1"): datetime.date(2025, 3, 1), ("A-1", "1.2"): True, ("A-1", "1.3"): "#N/A"},
+    )
+    wb = openpyxl.load_workbook(BytesIO(data))
+    wb.worksheets[0]["E6"].data_type = "e"  # 1.3 as an error cell (#N/A), as Excel saves one
+    out = BytesIO()
+    wb.save(out)
+    response = upload(login(zone.staff), out.getvalue())
+    problems = {p.item: p.reason for p in response.context["problems"]}
+    assert set(problems) == {"1.1 班子建设", "1.2 发展党员", "1.3 党费收缴"}
+    assert "错误值" in problems["1.3 党费收缴"]
+    assert {e.points for e in PointEntry.objects.all()} == {D("1")}

@@ -10,21 +10,14 @@ from django.urls import reverse
 from orgs.models import Organization, TierAssignment, TierSource
 from orgs.services import assign_tier
 from scoring import rules
-from scoring.exports import GRADE_COLUMNS
+from scoring.grades import ended_quarters, live_rows, stored_results, stored_rows
 from scoring.models import AnnualResult, YearState
-from scoring.services import (
-    Cell,
-    PointsRejected,
-    Refused,
-    confirm_tiers,
-    create_rule_set,
-    finalize_year,
-    override_tier,
-    record_points,
-    reopen_month,
-    reopen_year,
-)
-from scoring.standings import annual_totals, ended_quarters, grade_rows
+from scoring.services.grading import confirm_tiers, finalize_year, override_tier, reopen_year
+from scoring.services.periods import reopen_month
+from scoring.services.points import Cell, PointsRejected, record_points
+from scoring.services.rulesets import create_rule_set
+from scoring.services.steps import Refused
+from scoring.sheets.grades import COLUMNS as GRADE_COLUMNS
 
 from .conftest import score
 
@@ -40,21 +33,20 @@ def year(zone, rule_set):
 
 
 def graded(zone, rule_set):
-    rows = annual_totals(Organization.objects.scored(), 2025, names=True)
-    return {g.row["code"]: g for g in grade_rows(rows, rule_set)}
+    return {g.code: g for g in live_rows(rule_set, today=datetime.date(2026, 1, 1))}
 
 
 def test_annual_totals_rank_overall_and_within_sector_with_ties(zone, rule_set, year):
     result = graded(zone, rule_set)
-    assert {c: (g.row["total"], g.row["rank"]) for c, g in result.items()} == {
+    assert {c: (g.total, g.rank) for c, g in result.items()} == {
         "A-1": (D(100), 1),
         "B-1": (D(90), 2),  # 100 routine − 10 veto
         "A-2": (D(85), 3),
         "A": (D(0), 4),
         "B": (D(0), 4),
     }
-    assert result["A-1"].row["sector_rank"] == 1 and result["A-2"].row["sector_rank"] == 1
-    assert (result["A"].row["sector_rank"], result["A-1"].row["sector"]) == (2, "non_public")
+    assert result["A-1"].sector_rank == 1 and result["A-2"].sector_rank == 1
+    assert (result["A"].sector_rank, result["A-1"].sector) == (2, "non_public")
 
 
 def test_grades_proposals_and_use_of_results(zone, rule_set, year):
@@ -81,9 +73,12 @@ def test_grades_proposals_and_use_of_results(zone, rule_set, year):
     assert result["A"].warnings == 4
 
 
-def test_grading_runs_one_query(zone, rule_set, year, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        list(grade_rows(annual_totals(Organization.objects.scored(), 2025), rule_set))
+def test_grading_runs_two_queries_whatever_the_zones_size(
+    zone, rule_set, year, django_assert_num_queries
+):
+    # The organizations with their year, tier and ranks; then the committees' names.
+    with django_assert_num_queries(2):
+        list(live_rows(rule_set, today=datetime.date(2026, 1, 1)))
 
 
 def test_finalizing_stores_the_year_and_freezes_it(zone, items, rule_set, year):
@@ -164,19 +159,19 @@ def test_the_grading_page_shows_distribution_and_filters(zone, rule_set, year, l
     response = client.get(reverse("scoring:grading", args=[2025]))
     distribution = response.context["distribution"]
     assert distribution["totals"] == [1, 1, 3] and distribution["all"] == 5
-    assert [r["org"].code for r in response.context["rows"]] == ["A-1", "B-1", "A-2", "A", "B"]
+    assert [r.code for r in response.context["rows"]] == ["A-1", "B-1", "A-2", "A", "B"]
     assert "按当前积分预估" in response.content.decode()
     only_third = client.get(reverse("scoring:grading", args=[2025]), {"grade": "3"})
-    assert [r["org"].code for r in only_third.context["rows"]] == ["B-1", "A", "B"]
+    assert [r.code for r in only_third.context["rows"]] == ["B-1", "A", "B"]
     finalize_year(year=2025, user=zone.staff)
     stored = client.get(reverse("scoring:grading", args=[2025]), {"sector": "agency"})
-    assert [r["org"].code for r in stored.context["rows"]] == ["B-1", "B"]
+    assert [r.code for r in stored.context["rows"]] == ["B-1", "B"]
     assert "已定级" in stored.content.decode()
 
 
 def test_a_committee_viewer_sees_their_subtree_only(zone, rule_set, year, login):
     response = login(zone.viewer).get(reverse("scoring:grading", args=[2025]))
-    assert {r["org"].code for r in response.context["rows"]} == {"A", "A-1", "A-2"}
+    assert {r.code for r in response.context["rows"]} == {"A", "A-1", "A-2"}
 
 
 def test_the_grading_page_query_count_does_not_grow(
@@ -334,10 +329,10 @@ def test_a_finalized_sheet_keeps_the_proposal_and_notes_the_override(zone, rule_
 def test_provisional_ranks_stay_zone_wide_whatever_the_filter(zone, rule_set, year, login):
     client = login(zone.staff)
     rows = client.get(reverse("scoring:grading", args=[2025]), {"sector": "social"}).context["rows"]
-    assert [(r["pk"], r["rank"], r["sector_rank"]) for r in rows] == [(zone.a2.pk, 3, 1)]
+    assert [(r.organization_id, r.rank, r.sector_rank) for r in rows] == [(zone.a2.pk, 3, 1)]
     rows = login(zone.viewer).get(reverse("scoring:grading", args=[2025])).context["rows"]
-    assert {r["pk"]: r["rank"] for r in rows}[zone.a1.pk] == 1
-    assert zone.b1.pk not in {r["pk"] for r in rows}
+    assert {r.organization_id: r.rank for r in rows}[zone.a1.pk] == 1
+    assert zone.b1.pk not in {r.organization_id for r in rows}
 
 
 def test_the_running_years_sheet_counts_warnings_like_the_page(zone, rule_set, login):
@@ -348,7 +343,7 @@ def test_the_running_years_sheet_counts_warnings_like_the_page(zone, rule_set, l
     ws = sheet(client.get(reverse("scoring:grades_export", args=[today.year])))["年度评级表"]
     in_sheet = {r[1].value: r[14].value for r in ws.iter_rows(min_row=4)}
     ended = ended_quarters(today.year, today)
-    assert [r["warnings"] for r in page] == [ended] * 5
+    assert [r.warnings for r in page] == [ended] * 5
     assert list(in_sheet.values()) == [ended] * 5
 
 
@@ -388,3 +383,13 @@ def test_confirming_keeps_a_next_year_tier_set_by_hand(zone, rule_set, year, log
     assert Organization.objects.filter(pk=zone.a1.pk).with_tier(2026).get().tier == "C"
     assert TierAssignment.objects.filter(year=2026, organization=zone.a1).count() == 1
     assert TierAssignment.objects.filter(year=2026, source=TierSource.GRADING).count() == 4
+
+
+def test_a_finalized_year_reads_back_the_same_rows_it_stored(zone, rule_set, year):
+    live = list(live_rows(rule_set, today=datetime.date(2026, 1, 1)))
+    finalize_year(year=2025, user=zone.staff)
+    assert list(stored_rows(stored_results(2025))) == live
+    as_floats = list(stored_rows(stored_results(2025), as_floats=True))
+    assert [(r.code, r.total, r.grade) for r in as_floats] == [
+        (r.code, float(r.total), r.grade) for r in live
+    ]

@@ -9,9 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from scoring import exports
 from scoring.models import ImportBatch, Rectification
-from scoring.services import create_rule_set, finalize_year, submit_rectification
+from scoring.services.grading import finalize_year
+from scoring.services.rectifications import submit_rectification
+from scoring.services.rulesets import create_rule_set
+from scoring.sheets import month_template
 
 ROLES = ("anon", "admin", "staff", "viewer", "secretary")
 
@@ -150,7 +152,7 @@ def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, published,
 
 
 def make_batch(user, rule_set):
-    content = exports.write_month_template(rule_set, 2025, 3)
+    content = month_template.write(rule_set, 2025, 3)
     return ImportBatch.objects.create(
         user=user, year=2025, month=3, filename="t.xlsx", content=content, fingerprint=""
     )

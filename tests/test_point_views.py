@@ -6,7 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scoring.models import Period, PointEntry, Scorecard
-from scoring.services import Cell, close_month, create_rule_set, finalize_year, record_points
+from scoring.services.grading import finalize_year
+from scoring.services.periods import close_month
+from scoring.services.points import Cell, record_points
+from scoring.services.rulesets import create_rule_set
 from scoring.views.points import MAX_CELLS_PER_SAVE, PAGE_SIZES
 
 from .conftest import make_org

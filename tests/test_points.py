@@ -8,15 +8,10 @@ from hypothesis import strategies as st
 
 from scoring.models import PointEntry, Scorecard
 from scoring.queries import QUARTER, with_previous_points
-from scoring.services import (
-    Cell,
-    PointsRejected,
-    Refused,
-    close_month,
-    create_rule_set,
-    record_points,
-    reopen_month,
-)
+from scoring.services.periods import close_month, reopen_month
+from scoring.services.points import Cell, PointsRejected, record_points
+from scoring.services.rulesets import create_rule_set
+from scoring.services.steps import Refused
 from scoring.standings import level_at, thresholds_by_year
 
 
@@ -276,7 +271,7 @@ def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
         assert kept_levels_are_the_rules_levels()
 
 
-@pytest.mark.parametrize("value", ["1e30", "9" * 40, 1e30, 10**40, "9e27"])
+@pytest.mark.parametrize("value", ["1" + "0" * 30, "9" * 40, 1e30, 10**40, "9" * 28])
 def test_it_names_a_huge_value_instead_of_failing(zone, items, value):
     with pytest.raises(PointsRejected) as excinfo:
         save(zone, Cell(zone.a1.pk, items["2.1"].pk, 3, value))
@@ -290,8 +285,8 @@ def test_a_huge_value_in_another_month_of_the_batch_does_not_hide_this_ones(zone
     with pytest.raises(PointsRejected) as excinfo:
         save(
             zone,
-            Cell(zone.a1.pk, items["2.1"].pk, 1, "-9e27"),
-            Cell(zone.a1.pk, items["2.1"].pk, 2, "9e27"),
+            Cell(zone.a1.pk, items["2.1"].pk, 1, "-" + "9" * 28),
+            Cell(zone.a1.pk, items["2.1"].pk, 2, "9" * 28),
         )
     first, second = messages(excinfo)
     assert first == "甲一支部 · 2.1 “三会一课” · 1月：只能填 0 或正数；扣分请记在扣分项"

@@ -6,7 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from scoring.models import Rectification, Status
-from scoring.services import Refused, review_rectification, submit_rectification
+from scoring.services.rectifications import review_rectification, submit_rectification
+from scoring.services.steps import Refused
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -199,7 +200,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
 ):
     import datetime
 
-    from scoring.services import publish_notice
+    from scoring.services.notices import publish_notice
 
     from .conftest import make_org
 

@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from scoring.models import Item, RuleSet
-from scoring.services import RULE_SET_FIELDS, Cell, record_points
+from scoring.services.points import Cell, record_points
+from scoring.services.rulesets import RULE_SET_FIELDS
 
 
 def edit_data(rule_set, **changes):

@@ -31,13 +31,22 @@ def test_it_reads_what_the_user_typed(text, expected):
     assert rules.parse_points(text) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "1,5", "一点五", "1.5.1", "nan", "inf", "--1", "1/2"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *["abc", "1,5", "一点五", "1.5.1", "nan", "inf", "--1", "1/2"],
+        # Python's Decimal reads these, README promises none of them.
+        *["0_1", "1_0", "1e3", "1E-1", "1e30"],
+        # Other digits that Unicode normalization would turn into 1.
+        *["١", "¹", "①", "𝟏", "१"],
+    ],
+)
 def test_it_refuses_what_is_not_a_number(text):
     with pytest.raises(PointsError, match="不是有效的分值"):
         rules.parse_points(text)
 
 
-@pytest.mark.parametrize("text", ["1e30", "-1e30", "9" * 40, "1e999999999", "1e-40", 1e30, 10**40])
+@pytest.mark.parametrize("text", ["9" * 40, "-" + "9" * 40, "0." + "0" * 40 + "5", 1e30, 10**40])
 def test_it_refuses_a_number_too_big_or_too_fine_to_be_points(text):
     with pytest.raises(PointsError, match="超出可录入的范围"):
         rules.parse_points(text)
@@ -202,3 +211,47 @@ def test_it_grades_the_year_and_proposes_the_tier(total, vetoed, grade, tier):
     got = rules.annual_grade(D(total), T, vetoed=vetoed)
     assert got == grade
     assert rules.proposed_tier(got) == tier
+
+
+@pytest.mark.parametrize(
+    ("kind", "cap", "used", "left"),
+    [
+        (ROUTINE, "3.0", "0", "3.0"),
+        (ROUTINE, "3.0", "2.5", "0.5"),
+        (ROUTINE, "3.0", "3.0", "0"),
+        (ROUTINE, "1.0", "1.5", "0"),  # a cap lowered below what the quarter holds
+        (ROUTINE, "3.0", "-9", "3.0"),  # never more than the cap in one month
+        (DEDUCTION, "2.0", "0", "2.0"),
+        (DEDUCTION, "2.0", "-1.5", "0.5"),
+        (DEDUCTION, "2.0", "-2.0", "0"),
+    ],
+)
+def test_room_is_what_the_month_may_still_record(kind, cap, used, left):
+    assert rules.room(kind=kind, cap=D(cap), used=D(used)) == D(left)
+
+
+def test_used_elsewhere_sums_the_quarters_other_months_only():
+    by_month = {4: D("1.0"), 5: D("0.5"), 6: None, 7: D("3")}
+    assert rules.used_elsewhere(by_month, 5) == D("1.0")
+    assert rules.used_elsewhere(by_month, 6) == D("1.5")
+    assert rules.used_elsewhere({}, 1) == D(0)
+
+
+@pytest.mark.parametrize(
+    ("year", "quarter", "last_day"),
+    [
+        (2025, 1, "2025-03-31"),
+        (2024, 1, "2024-03-31"),
+        (2025, 2, "2025-06-30"),
+        (2025, 4, "2025-12-31"),
+    ],
+)
+def test_quarter_end_is_the_quarters_last_day(year, quarter, last_day):
+    assert rules.quarter_end(year, quarter).isoformat() == last_day
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(D("1.5"), "1.5"), (D(2), "2.0"), (None, ""), (-0.5, "-0.5")]
+)
+def test_format_points_shows_one_decimal(value, shown):
+    assert rules.format_points(value) == shown

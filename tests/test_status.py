@@ -6,13 +6,9 @@ from django.utils import timezone
 
 from scoring import rules
 from scoring.models import Rectification
-from scoring.services import (
-    Cell,
-    create_rule_set,
-    record_points,
-    review_rectification,
-    submit_rectification,
-)
+from scoring.services.points import Cell, record_points
+from scoring.services.rectifications import review_rectification, submit_rectification
+from scoring.services.rulesets import create_rule_set
 from scoring.views.status import chart
 
 from .conftest import set_tier

@@ -10,16 +10,11 @@ from django.urls import reverse
 from orgs.models import Organization
 from scoring import rules
 from scoring.models import Notice, Period, Rectification, Warning
-from scoring.services import (
-    Cell,
-    PointsRejected,
-    Refused,
-    create_rule_set,
-    next_notice_number,
-    publish_notice,
-    record_points,
-    reopen_month,
-)
+from scoring.services.notices import next_notice_number, publish_notice
+from scoring.services.periods import reopen_month
+from scoring.services.points import Cell, PointsRejected, record_points
+from scoring.services.rulesets import create_rule_set
+from scoring.services.steps import Refused
 from scoring.standings import quarter_standings
 
 from .conftest import score

@@ -5,20 +5,23 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from ..rules import format_points
+
 register = template.Library()
 
 
 @register.simple_tag
 def grid_cells(cells, editable):
-    """`<td><input class="cell">` for each (value, version, note, used) of a row; values and
-    versions are numbers we formatted, notes are escaped."""
+    """`<td><input class="cell">` for each (value, version, note, room) of a row: the room
+    (services.points.Room) the item's quarter leaves the cell's month rides along, for the
+    browser to show; values and versions are numbers we formatted, notes are escaped."""
     locked = "" if editable else ' readonly tabindex="-1"'
     parts = []
-    for value, version, note, used in cells:
+    for value, version, note, room in cells:
         noted = f' data-note="{escape(note)}"' if note else ""
-        extra = f' data-used="{used}"' if used else ""
         parts.append(
             f'<td class="c{" n" if note else ""}"><input class="cell" value="{value}" '
-            f'data-v="{version}"{noted}{extra}{locked}></td>'
+            f'data-v="{version}" data-used="{format_points(room.used)}" '
+            f'data-left="{format_points(room.left)}"{noted}{locked}></td>'
         )
     return mark_safe("".join(parts))

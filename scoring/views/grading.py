@@ -15,13 +15,14 @@ from django.views.decorators.http import require_POST
 
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
-from orgs.models import Organization, Sector, Tier, TierAssignment, TierSource
+from orgs.models import Sector, Tier, TierAssignment, TierSource
 
-from .. import exports
 from ..forms import GradeFilterForm, OverrideForm, ReasonForm
+from ..grades import GradeRow, live_rows, stored_results, stored_rows
 from ..models import AnnualResult, Grade, RuleSet, YearState
-from ..services import Refused, confirm_tiers, finalize_year, override_tier, reopen_year
-from ..standings import annual_totals, ended_quarters, grade_rows
+from ..services.grading import confirm_tiers, finalize_year, override_tier, reopen_year
+from ..services.steps import Refused
+from ..sheets import grades as grade_sheet
 from .points import get_rule_set
 
 PAGE_SIZE = 50
@@ -41,29 +42,6 @@ def grading_index(request):
     return redirect("scoring:grading", rule_set.year)
 
 
-def _graded_live(organizations, rule_set, year):
-    """The year as it stands, graded; only the quarters that have ended count warnings. Ranks
-    are over the whole zone, as finalizing stores them, whatever the filters and scope."""
-    wanted = set(organizations.values_list("pk", flat=True))
-    rows = annual_totals(Organization.objects.scored(), year)
-    quarters = ended_quarters(year, timezone.localdate())
-    return [
-        {
-            **g.row,
-            "warnings": g.warnings,
-            "grade": g.grade,
-            "proposed_tier": g.proposed_tier,
-            "next_tier": g.proposed_tier,
-            "coefficient": g.coefficient,
-            "subsidy": g.subsidy,
-            "note": g.note,
-            "override": "",
-        }
-        for g in grade_rows(rows, rule_set, quarters=quarters)
-        if g.row["pk"] in wanted
-    ]
-
-
 @access.reader_required
 def grading(request, year):
     rule_set = get_rule_set(year)
@@ -78,9 +56,7 @@ def grading(request, year):
     organizations = org_filter.by_tier(org_filter.narrow(scope), year)
     grade = grade_filter.chosen()
     if state.finalized:
-        results = AnnualResult.objects.filter(
-            year=year, organization__in=organizations.values("pk")
-        )
+        results = stored_results(year).filter(organization__in=organizations.values("pk"))
         distribution = {
             (sector, g): n
             for sector, g, n in results.order_by()
@@ -90,22 +66,25 @@ def grading(request, year):
         subsidy_total = results.aggregate(s=Sum("subsidy"))["s"] or 0
         if grade:
             results = results.filter(grade=grade)
-        page = Paginator(results.order_by("rank", "organization_id"), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        rows = [_result_row(r) for r in page]
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(stored_rows(page.object_list))
     else:
-        graded = _graded_live(organizations, rule_set, year)
+        # Ranks are over the whole zone, as finalizing stores them, whatever the filters.
+        wanted = set(organizations.values_list("pk", flat=True))
+        graded = [
+            r
+            for r in live_rows(rule_set, today=timezone.localdate())
+            if r.organization_id in wanted
+        ]
         distribution = {}
         for row in graded:
-            key = (row["sector"], row["grade"])
+            key = (row.sector, row.grade)
             distribution[key] = distribution.get(key, 0) + 1
-        subsidy_total = sum(r["subsidy"] or 0 for r in graded)
+        subsidy_total = sum(r.subsidy or 0 for r in graded)
         if grade:
-            graded = [r for r in graded if r["grade"] == grade]
+            graded = [r for r in graded if r.grade == grade]
         page = Paginator(graded, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = list(page)
-    _add_names(rows, year)
     query = request.GET.copy()
     query.pop("page", None)
     today = timezone.localdate()
@@ -131,37 +110,6 @@ def grading(request, year):
             else [],
         },
     )
-
-
-def _result_row(result):
-    return {
-        "pk": result.organization_id,
-        "sector": result.sector,
-        "tier_then": result.tier,
-        **{f: getattr(result, f) for f in ("q1", "q2", "q3", "q4", "bonus", "deduction", "total")},
-        **{f: getattr(result, f) for f in ("rank", "sector_rank", "warnings", "grade", "note")},
-        "proposed_tier": result.proposed_tier,
-        "next_tier": result.next_tier,
-        "override": result.override_tier,
-        "override_reason": result.override_reason,
-        "coefficient": result.coefficient,
-        "subsidy": result.subsidy,
-    }
-
-
-def _add_names(rows, year):
-    """Names, committees and tiers of the organizations on the page: one query."""
-    organizations = {
-        o.pk: o
-        for o in Organization.objects.filter(pk__in=[r["pk"] for r in rows])
-        .with_tier(year)
-        .with_committee()
-    }
-    sectors = dict(Sector.choices)
-    for row in rows:
-        row["org"] = organizations[row["pk"]]
-        row["sector_label"] = sectors[row["sector"]]
-        row["grade_label"] = Grade(row["grade"]).label
 
 
 def _distribution_table(distribution):
@@ -210,21 +158,18 @@ def tiers(request, year):
     if not state.finalized:
         messages.info(request, f"{year} 年度尚未定级，定级后才能确认下年分类。")
         return redirect("scoring:grading", year)
-    results = AnnualResult.objects.filter(year=year).order_by("rank", "organization_id")
+    results = stored_results(year)
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
-    rows = [_result_row(r) for r in page]
-    _add_names(rows, year)
+    rows: list[GradeRow] = list(stored_rows(page.object_list))
     next_year = TierAssignment.objects.filter(year=year + 1)
     set_by_hand = dict(
-        next_year.filter(organization_id__in=[r["pk"] for r in rows])
+        next_year.filter(organization_id__in=[r.organization_id for r in rows])
         .exclude(source=TierSource.GRADING)
         .order_by("set_at", "pk")
         .values_list("organization_id", "tier")
     )
-    for row in rows:
-        row["set_by_hand"] = set_by_hand.get(row["pk"])
     counts = dict(results.order_by().values_list("proposed_tier").annotate(n=Count("pk")))
     return render(
         request,
@@ -232,7 +177,7 @@ def tiers(request, year):
         {
             "year": year,
             "state": state,
-            "rows": rows,
+            "rows": [(row, set_by_hand.get(row.organization_id)) for row in rows],
             "page": page,
             "query": "changed=1" if only_changed else "",
             "only_changed": only_changed,
@@ -291,8 +236,7 @@ def grades_export(request, year):
     rule_set = get_rule_set(year)
     state = year_state(year)
     buffer = BytesIO()
-    exports.write_grades(
-        year,
+    grade_sheet.write(
         buffer,
         zone_name=settings.PARTYBUILD_ZONE_NAME,
         rule_set=rule_set,

@@ -11,11 +11,12 @@ from django.utils import timezone
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
+from partybuild.xlsx import FileRefused
 
-from .. import exports, imports
 from ..forms import UploadForm
 from ..models import ImportBatch
-from ..services import PointsRejected, record_points
+from ..services.points import PointsRejected, record_points
+from ..sheets import month_template
 from .points import check_month, get_rule_set
 
 STALE_AFTER = timezone.timedelta(days=1)
@@ -31,23 +32,23 @@ def template(request, year, month):
         only=("q", "sector", "tier", "committee"),
     )
     organizations = form.by_tier(form.narrow(Organization.objects.scored()), year)
-    data = exports.write_month_template(rule_set, year, month, organizations)
+    data = month_template.write(rule_set, year, month, organizations)
     return FileResponse(
         BytesIO(data), as_attachment=True, filename=f"{year}年{month}月积分录入模板.xlsx"
     )
 
 
 def _parse(data, filename, *, year, month, rule_set):
-    parsed = imports.parse_month_template(
+    parsed = month_template.parse(
         data, filename, year=year, month=month, items=rule_set.ordered_items()
     )
-    return parsed, imports.validate(parsed, year=year)
+    return parsed, month_template.validate(parsed, year=year)
 
 
 def _refused(request, context, problems):
     """The upload page listing why the file was refused: the first problems, and how many
     more there are."""
-    shown = problems[: imports.MAX_PROBLEMS_SHOWN]
+    shown = problems[: month_template.MAX_PROBLEMS_SHOWN]
     context.setdefault("form", UploadForm())
     context.update(problems=shown, problem_count=len(problems), unlisted=len(problems) - len(shown))
     return render(request, "scoring/import_upload.html", context)
@@ -64,12 +65,12 @@ def upload(request, year, month):
         data = file.read()
         try:
             parsed, problems = _parse(data, file.name, year=year, month=month, rule_set=rule_set)
-        except imports.FileRefused as refused:
+        except FileRefused as refused:
             form.add_error("file", str(refused))
             return render(request, "scoring/import_upload.html", context)
         if problems:
             return _refused(request, context, problems)
-        _, change_list = imports.changes(parsed, year=year, month=month)
+        _, change_list = month_template.changes(parsed, year=year, month=month)
         ImportBatch.objects.filter(created_at__lt=timezone.now() - STALE_AFTER).delete()
         batch = ImportBatch.objects.create(
             user=request.user,
@@ -77,7 +78,7 @@ def upload(request, year, month):
             month=month,
             filename=file.name[:255],
             content=data,
-            fingerprint=imports.fingerprint(change_list),
+            fingerprint=month_template.fingerprint(change_list),
         )
         return redirect("scoring:import_preview", batch.pk)
     return render(request, "scoring/import_upload.html", context)
@@ -99,12 +100,12 @@ def preview(request, batch_id):
         parsed, problems = _parse(
             bytes(batch.content), batch.filename, year=year, month=month, rule_set=rule_set
         )
-    except imports.FileRefused as refused:
-        problems, parsed = [imports.Problem("", None, None, "", "", str(refused))], None
+    except FileRefused as refused:
+        problems, parsed = [month_template.Problem("", None, None, "", "", str(refused))], None
     if problems:
         return _refused(request, context, problems)
-    changed, change_list = imports.changes(parsed, year=year, month=month)
-    current = imports.fingerprint(change_list)
+    changed, change_list = month_template.changes(parsed, year=year, month=month)
+    current = month_template.fingerprint(change_list)
     if request.method == "POST":
         if current != batch.fingerprint:
             batch.fingerprint = current
@@ -125,7 +126,8 @@ def preview(request, batch_id):
                     batch.delete()
             except PointsRejected as rejected:
                 problems = [
-                    imports.Problem("", None, None, "", "", e.message) for e in rejected.errors
+                    month_template.Problem("", None, None, "", "", e.message)
+                    for e in rejected.errors
                 ]
                 return _refused(request, context, problems)
             messages.success(request, f"已从 {batch.filename} 导入 {len(changed)} 处修改。")

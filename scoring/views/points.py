@@ -3,6 +3,7 @@
 import datetime
 import json
 from io import BytesIO
+from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,27 +19,14 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 
-from .. import exports, rules
+from .. import rules
 from ..forms import ReasonForm
-from ..models import (
-    Column,
-    ItemKind,
-    Notice,
-    Period,
-    PointEntry,
-    RuleSet,
-    Scorecard,
-    YearState,
-)
+from ..models import Item, Notice, Period, PointEntry, RuleSet, Scorecard, YearState
 from ..queries import with_previous_points
-from ..services import (
-    Cell,
-    PointsRejected,
-    Refused,
-    close_month,
-    record_points,
-    reopen_month,
-)
+from ..services.periods import close_month, reopen_month
+from ..services.points import Cell, PointsRejected, record_points, rooms
+from ..services.steps import Refused
+from ..sheets import record_sheet as record_sheet_xlsx
 
 PAGE_SIZES = (25, 50, 100)
 # A pasted block is saved whole, so a full page pasted across every item must fit in one save:
@@ -102,16 +90,19 @@ def _month_tabs(rule_set, year, today):
     return tabs
 
 
-def fmt(value):
-    return "" if value is None else f"{value:.1f}"
+fmt = rules.format_points
 
 
-def cell_view(entry, used=0):
-    """What a grid cell renders: (value, version, note, points used in the quarter's months
-    that are not on the page)."""
+def cell_view(entry, room):
+    """What a grid cell renders: (value, version, note, room) of templatetags.grid."""
     if entry is None:
-        return ("", 0, "", fmt(used) if used else "")
-    return (fmt(entry.points), entry.version, entry.note, fmt(used) if used else "")
+        return ("", 0, "", room)
+    return (fmt(entry.points), entry.version, entry.note, room)
+
+
+def majors_in_order(items):
+    """[(major, number of its items)] in the order the items are shown."""
+    return [(major, len(list(group))) for major, group in groupby(items, key=lambda i: i.major)]
 
 
 @access.office_required
@@ -147,12 +138,7 @@ def grid(request, year, month):
         (e.organization_id, e.item_id): e
         for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
     }
-    used = {}
-    for org_id, item_id, entry_month, points in PointEntry.objects.quarter_usage(
-        org_ids, year, quarter
-    ):
-        if entry_month != month:
-            used[(org_id, item_id)] = used.get((org_id, item_id), 0) + points
+    room = rooms(org_ids=org_ids, year=year, items=items, months=[month])
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()
@@ -164,7 +150,7 @@ def grid(request, year, month):
             {
                 "org": org,
                 "cells": [
-                    cell_view(entries.get((org.pk, item.pk)), used.get((org.pk, item.pk), 0))
+                    cell_view(entries.get((org.pk, item.pk)), room[(org.pk, item.pk, month)])
                     for item in items
                 ],
                 "month_total": quarter_months[month],
@@ -184,7 +170,7 @@ def grid(request, year, month):
             "month": month,
             "quarter": quarter,
             "to_date_months": ",".join(str(m) for m in rules.months_of(quarter) if m <= month),
-            "majors": rule_set.majors.all(),
+            "majors": majors_in_order(items),
             "items": items,
             "rows": rows,
             "page": page,
@@ -233,6 +219,7 @@ def save_cells(request):
             "ok": True,
             "cells": [_entry_json(e) for e in saved],
             "totals": _totals_json(org_ids, year, {c.month for c in cells}),
+            "rooms": _rooms_json(cells, year),
         }
     )
 
@@ -322,21 +309,28 @@ def _totals_json(org_ids, year, months):
     return totals
 
 
+def _rooms_json(cells, year):
+    """The Room of every month of the quarters a save touched, for the items it touched: other
+    months of those quarters may be on the page too (the record sheet shows them all)."""
+    org_ids = {c.organization_id for c in cells}
+    items = Item.objects.filter(pk__in={c.item_id for c in cells})
+    months = {m for c in cells for m in rules.months_of(rules.quarter_of(c.month))}
+    touched = {(c.organization_id, c.item_id) for c in cells}
+    return [
+        {"org": org, "item": item, "month": month, "used": fmt(room.used), "left": fmt(room.left)}
+        for (org, item, month), room in rooms(
+            org_ids=org_ids, year=year, items=items, months=months
+        ).items()
+        if (org, item) in touched
+    ]
+
+
 @login_required
 def record_sheet(request, pk, year):
     org = access.get_organization(request.user, pk)
     rule_set = get_rule_set(year)
-    columns = [*Column, ItemKind.FEATURED, ItemKind.DEDUCTION]
-    groups = []
-    for column in columns:
-        members = [
-            item
-            for major in rule_set.majors.all()
-            for item in major.items.all()
-            if (major.column == column) or (not major.column and item.kind == column)
-        ]
-        groups.append((column, members))
-    items = [(item, column.value) for column, members in groups for item in members]
+    groups = rule_set.record_columns()
+    items = [(item, key) for key, _, members in groups for item in members]
     entries = {
         (e.month, e.item_id): e
         for e in PointEntry.objects.filter(organization=org, year=year).select_related("item")
@@ -353,6 +347,9 @@ def record_sheet(request, pk, year):
     }
     card = Scorecard.objects.filter(organization=org, year=year).first()
     quarter_totals = {q: card.quarter(q) for q in range(1, 5)} if card else {}
+    room = rooms(
+        org_ids=[org.pk], year=year, items=[item for item, _ in items], months=range(1, 13)
+    )
     periods = dict(Period.objects.filter(year=year).values_list("month", "closed"))
     today = timezone.localdate()
     editable_user = request.user.is_office
@@ -364,8 +361,11 @@ def record_sheet(request, pk, year):
             months.append(
                 {
                     "month": month,
-                    "cells": [cell_view(entries.get((month, item.pk))) for item, _ in items],
-                    "columns": [(c.value, column_sums.get((month, c.value))) for c, _ in groups],
+                    "cells": [
+                        cell_view(entries.get((month, item.pk)), room[(org.pk, item.pk, month)])
+                        for item, _ in items
+                    ],
+                    "columns": [(key, column_sums.get((month, key))) for key, _, _ in groups],
                     "total": totals.get(month),
                     "notes": [
                         (item, entries[(month, item.pk)].note)
@@ -473,7 +473,7 @@ def record_sheet_export(request, pk, year):
     org = access.get_organization(request.user, pk)
     rule_set = get_rule_set(year)
     buffer = BytesIO()
-    exports.write_record_sheet(org, year, rule_set, buffer)
+    record_sheet_xlsx.write(org, rule_set, buffer)
     buffer.seek(0)
     return FileResponse(
         buffer, as_attachment=True, filename=f"{org.label}{year}年积分制管理记录表.xlsx"

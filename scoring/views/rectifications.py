@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
@@ -15,24 +14,14 @@ from orgs.forms import OrganizationFilterForm, posted
 
 from ..forms import ReviewForm, StatusFilterForm, SubmitForm
 from ..models import Rectification, Status
-from ..services import Refused, review_rectification, submit_rectification
+from ..services.rectifications import review_rectification, submit_rectification
+from ..services.steps import Refused
 
-
-def get_rectification(user, pk):
-    """The task if its organization is in `user`'s scope; 404 otherwise."""
-    scope = access.visible_organizations(user)
-    task = (
-        Rectification.objects.filter(pk=pk, warning__organization__in=scope.values("pk"))
-        .select_related("warning__notice", "warning__organization", "changed_by")
-        .first()
-    )
-    if task is None:
-        raise Http404("没有这个整改任务，或您无权查看。")
-    return task
-
-
-def can_submit(user, task):
-    return task.warning.organization.secretary_id == user.pk
+# Each view reads its task through orgs.access, with what its page shows.
+TASKS = Rectification.objects.select_related(
+    "warning__notice", "warning__organization", "changed_by"
+)
+MISSING = "没有这个整改任务，或您无权查看。"
 
 
 @access.reader_required
@@ -74,7 +63,7 @@ def _detail(request, task, submit_form=None):
     user = request.user
     if (
         submit_form is None
-        and can_submit(user, task)
+        and access.is_secretary_of(user, task.warning.organization)
         and task.status in (Status.OPEN, Status.RETURNED)
     ):
         submit_form = SubmitForm(initial={"report": task.report})
@@ -98,15 +87,16 @@ def _detail(request, task, submit_form=None):
 
 @login_required
 def rectification_detail(request, pk):
-    return _detail(request, get_rectification(request.user, pk))
+    return _detail(request, access.get_in_scope(request.user, TASKS, pk, missing=MISSING))
 
 
 @require_POST
 @login_required
 def rectification_submit(request, pk):
-    task = get_rectification(request.user, pk)
-    if not can_submit(request.user, task):
-        raise PermissionDenied("只有该组织的书记可以提交整改报告。")
+    task = access.get_in_scope(request.user, TASKS, pk, missing=MISSING)
+    access.require_secretary_of(
+        request.user, task.warning.organization, "只有该组织的书记可以提交整改报告。"
+    )
     form = SubmitForm(posted(request), request.FILES)
     if form.is_valid():
         try:
@@ -127,9 +117,8 @@ def rectification_submit(request, pk):
 @require_POST
 @login_required
 def rectification_review(request, pk):
-    task = get_rectification(request.user, pk)
-    if not request.user.is_office:
-        raise PermissionDenied("只有党建办工作人员可以审核整改。")
+    task = access.get_in_scope(request.user, TASKS, pk, missing=MISSING)
+    access.require_office(request.user, "只有党建办工作人员可以审核整改。")
     form = ReviewForm(posted(request))
     if not form.is_valid():
         for errors in form.errors.values():
@@ -153,7 +142,7 @@ def rectification_review(request, pk):
 
 @login_required
 def rectification_attachment(request, pk):
-    task = get_rectification(request.user, pk)
+    task = access.get_in_scope(request.user, TASKS, pk, missing=MISSING)
     if not task.attachment:
         raise Http404("该整改没有附件。")
     response = FileResponse(

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -11,7 +10,7 @@ from orgs.forms import posted
 
 from ..forms import ChangeReasonForm, ItemFormSet, RuleSetCreateForm, RuleSetForm
 from ..models import Item, PointEntry, RuleSet
-from ..services import create_rule_set, refresh_levels
+from ..services.rulesets import create_rule_set, update_rule_set
 from .points import get_rule_set
 
 
@@ -76,14 +75,7 @@ def rule_set_edit(request, year):
         if has_points and not reason:
             reason_form.add_error("reason", f"{year} 年度已有积分记录，修改细则必须填写原因。")
         else:
-            with transaction.atomic():
-                for obj in [form.instance, *(f.instance for f in items.forms if f.has_changed())]:
-                    obj._change_reason = reason or "修改细则"
-                # Saved even when only items changed: its modification time stamps cached pages.
-                form.save()
-                items.save()
-                # New thresholds change this year's levels and next year's first quarters.
-                refresh_levels(years={year, year + 1})
+            update_rule_set(form=form, items=items, reason=reason, user=request.user)
             messages.success(request, "评分细则已保存，修改已记入修改记录。")
             return redirect("scoring:rule_set", year)
     return render(

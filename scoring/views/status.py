@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import F, FilteredRelation, Q, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +21,7 @@ from ..standings import (
     level_at,
     quarter_history,
     recent_quarters,
+    scorecard_of,
     status_stamps,
     thresholds_by_year,
 )
@@ -39,7 +40,7 @@ def tier_totals(year):
     rows = (
         Organization.objects.scored()
         .with_tier(year)
-        .annotate(card=FilteredRelation("scorecards", condition=Q(scorecards__year=year)))
+        .annotate(card=scorecard_of(year))
         .annotate(year_total=Coalesce(F("card__total"), Decimal(0)))
         .order_by("tier", "year_total")
         .values_list("tier", "year_total")
@@ -231,5 +232,4 @@ def status(request, pk):
     )
 
 
-def fmt(value):
-    return f"{value:.1f}"
+fmt = rules.format_points

@@ -14,12 +14,15 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 
-from .. import exports, rules
+from .. import rules
 from ..forms import LevelFilterForm, PublishForm
 from ..models import Level, Notice, Rectification, RuleSet, Warning
-from ..services import Refused, next_notice_number, publish_notice, quarter_end
+from ..services.notices import next_notice_number, publish_notice
+from ..services.steps import Refused
+from ..sheets import notice as notice_sheet
 from ..standings import (
     level_counts,
+    notice_rows,
     quarter_history,
     quarter_standings,
     recent_quarters,
@@ -132,8 +135,8 @@ def warnings_page(request, year, quarter):
             "quarter": quarter,
             "rule_set": rule_set,
             "notice": notice,
-            "provisional": notice is None and today <= quarter_end(year, quarter),
-            "can_publish": notice is None and today > quarter_end(year, quarter),
+            "provisional": notice is None and today <= rules.quarter_end(year, quarter),
+            "can_publish": notice is None and today > rules.quarter_end(year, quarter),
             "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
             "warned_count": sum(counts.values()),
             "scored": scored,
@@ -261,15 +264,14 @@ def _published(year, quarter):
 
 
 def _visible_warnings(request, notice):
-    scope = access.visible_organizations(request.user)
-    return notice.warnings.filter(organization__in=scope.values("pk"))
+    return access.in_scope(request.user, notice.warnings.all())
 
 
 @access.reader_required
 def notice_print(request, year, quarter):
     notice = _published(year, quarter)
-    warnings = exports.notice_warnings(_visible_warnings(request, notice), notice)
-    groups = [(lvl, [w for w in warnings if w["level"] == lvl.value]) for lvl in reversed(Level)]
+    rows = notice_rows(notice, _visible_warnings(request, notice))
+    groups = [(level, [r for r in rows if r.level == level]) for level in reversed(Level)]
     root = Organization.objects.filter(depth=1).first()
     return render(
         request,
@@ -286,7 +288,7 @@ def notice_print(request, year, quarter):
 @access.reader_required
 def notice_export(request, year, quarter):
     notice = _published(year, quarter)
-    data = exports.write_notice(notice, _visible_warnings(request, notice))
+    data = notice_sheet.write(notice, _visible_warnings(request, notice))
     return FileResponse(
         BytesIO(data),
         as_attachment=True,

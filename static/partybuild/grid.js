@@ -43,7 +43,7 @@
     cells.forEach((input, c) => {
       const column = columns[c];
       input.pb = {
-        r, c, org, month, item: column.item, cap: Number(column.cap), kind: column.kind, group: column.group,
+        r, c, org, month, item: column.item, cap: column.cap, deduction: column.deduction === "1", group: column.group,
         label: `${label} · ${column.label} · ${month}月`,
       };
       grid[r][c] = input;
@@ -97,49 +97,35 @@
     }
   }
 
-  function usedElsewhere(input) {
-    // Points of the quarter's other months: the ones on this page, plus what the server says
-    // of the months that are not on it.
-    const month = input.pb.month;
-    const first = Math.floor((month - 1) / 3) * 3 + 1;
-    let used = Number(input.dataset.used) || 0;
-    for (let m = first; m < first + 3; m++) {
-      if (m === month) continue;
-      const other = byKey.get(keyOf(input.pb.org, input.pb.item, m));
-      if (other) used += Number(other.dataset.saved) || 0;
-    }
-    return used;
-  }
-
   // A cell whose item the quarter's other months already fill has no room left: shade it, so
-  // that nobody types into it only to be told so.
+  // that nobody types into it only to be told so. The room comes from the server (data-left),
+  // which also sends it again after every save of the quarter's cells.
   function markFull(input) {
-    const room = input.pb.kind === "deduction" ? input.pb.cap + usedElsewhere(input) : input.pb.cap - usedElsewhere(input);
-    const full = editable && !input.readOnly && input.dataset.saved === "" && room <= 0;
+    const full = editable && !input.readOnly && input.dataset.saved === "" && Number(input.dataset.left) <= 0;
     input.closest("td").classList.toggle("full", full);
     if (full) input.closest("td").title = "本季度该项在其他月份已达上限";
     else input.closest("td").removeAttribute("title");
   }
 
-  function markRowFull(input) {
-    const month = input.pb.month;
-    const first = Math.floor((month - 1) / 3) * 3 + 1;
-    for (let m = first; m < first + 3; m++) {
-      const other = byKey.get(keyOf(input.pb.org, input.pb.item, m));
-      if (other) markFull(other);
+  function updateRooms(rooms) {
+    for (const room of rooms || []) {
+      const input = find(room);
+      if (!input) continue;
+      input.dataset.used = room.used;
+      input.dataset.left = room.left;
+      markFull(input);
     }
   }
 
   function show(input) {
     current = input;
     fb.label.textContent = input.pb.label;
-    const cap = input.pb.cap;
-    const used = usedElsewhere(input);
-    if (input.pb.kind === "deduction") {
-      fb.cap.textContent = `季度最多扣 ${cap.toFixed(1)} 分 · 其他月份已扣 ${Math.abs(used).toFixed(1)} · 本月最多扣 ${(cap + used).toFixed(1)}`;
-    } else {
-      fb.cap.textContent = `季度上限 ${cap.toFixed(1)} 分 · 其他月份已记 ${used.toFixed(1)} · 本月最多 ${(cap - used).toFixed(1)}`;
-    }
+    const { cap, deduction } = input.pb;
+    const used = input.dataset.used.replace("-", "");
+    const left = input.dataset.left;
+    fb.cap.textContent = deduction
+      ? `季度最多扣 ${cap} 分 · 其他月份已扣 ${used} · 本月最多扣 ${left}`
+      : `季度上限 ${cap} 分 · 其他月份已记 ${used} · 本月最多 ${left}`;
     fb.note.value = input.dataset.note || "";
     fb.note.disabled = !editable || input.readOnly;
   }
@@ -246,6 +232,7 @@
         if (!returned.has(key(input))) acknowledge(input, sent.get(key(input)), "", "");
       }
       updateTotals(data.totals);
+      updateRooms(data.rooms);
       showErrors([]);
       setStatus(pending.size ? `还有 ${pending.size} 个单元格待保存` : "已保存", "ok");
     } else if (data.errors) {
@@ -288,7 +275,7 @@
   function acknowledge(input, sentValue, value, note) {
     input.dataset.saved = value;
     input.dataset.savedNote = note;
-    markRowFull(input);
+    markFull(input);
     const unchanged = sentValue && input.value.trim() === sentValue.value && input.dataset.note === sentValue.note;
     if (unchanged) {
       input.value = value;

@@ -9,8 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from orgs.demo import DEMO_PASSWORD
-from scoring.exports import GRADE_COLUMNS
 from scoring.models import AnnualResult
+from scoring.sheets.grades import COLUMNS as GRADE_COLUMNS
 
 pytestmark = pytest.mark.browser
 

@@ -176,7 +176,7 @@ def test_a_full_page_of_100_rows_pasted_across_every_item_saves_as_one_batch(
 
 
 def test_a_cell_whose_item_is_full_for_the_quarter_is_shaded(zone, items, sign_in):
-    from scoring.services import Cell, record_points
+    from scoring.services.points import Cell, record_points
 
     record_points(
         year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 1, "3")], user=zone.staff, reason=""

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ... import exports
 from ...models import RuleSet, YearState
+from ...sheets import grades as grade_sheet
 
 
 class Command(BaseCommand):
@@ -20,8 +20,7 @@ class Command(BaseCommand):
         if rule_set is None:
             raise CommandError(f"{year} 年度尚未建立评分细则。")
         finalized = YearState.objects.filter(year=year, finalized=True).exists()
-        exports.write_grades(
-            year,
+        grade_sheet.write(
             Path(output),
             zone_name=settings.PARTYBUILD_ZONE_NAME,
             rule_set=rule_set,

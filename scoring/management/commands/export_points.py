@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from ... import exports
+from ...sheets import points as points_sheet
 
 
 class Command(BaseCommand):
@@ -13,5 +13,5 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, required=True)
 
     def handle(self, *args, year, output, **options):
-        exports.write_points(year, output)
+        points_sheet.write(year, output)
         self.stdout.write(f"已导出 {year} 年度积分明细到 {output}。")

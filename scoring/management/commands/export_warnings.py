@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import exports
 from ...models import Notice
+from ...sheets import notice as notice_sheet
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         notice = Notice.objects.filter(year=year, quarter=quarter).first()
         if notice is None:
             raise CommandError(f"{year}年第{quarter}季度的预警通报尚未发布。")
-        Path(output).write_bytes(exports.write_notice(notice, notice.warnings.all()))
+        Path(output).write_bytes(notice_sheet.write(notice, notice.warnings.all()))
         self.stdout.write(
             f"已导出 {notice.label}（{notice.warnings.count()} 个预警组织）到 {output}。"
         )

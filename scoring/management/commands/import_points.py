@@ -3,10 +3,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from orgs.models import User
+from partybuild.xlsx import FileRefused
 
-from ... import imports
 from ...models import RuleSet
-from ...services import record_points
+from ...services.points import record_points
+from ...sheets import month_template
 
 
 class Command(BaseCommand):
@@ -32,19 +33,19 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"无法读取文件 {file}：{error.strerror}") from None
         try:
-            parsed = imports.parse_month_template(
+            parsed = month_template.parse(
                 data, file.name, year=year, month=month, items=rule_set.ordered_items()
             )
-        except imports.FileRefused as refused:
+        except FileRefused as refused:
             raise CommandError(str(refused)) from None
-        problems = imports.validate(parsed, year=year)
+        problems = month_template.validate(parsed, year=year)
         if problems:
             # All of them, unlike the web page: a terminal's output can be saved and searched.
             for p in problems:
                 where = f"{p.sheet} 第{p.row}行 {p.column}列" if p.row else p.sheet
                 self.stderr.write(f"{where} {p.organization} {p.item}：{p.reason}")
             raise CommandError(f"文件有 {len(problems)} 处错误，整个文件未导入，没有保存任何数据。")
-        changed, _ = imports.changes(parsed, year=year, month=month)
+        changed, _ = month_template.changes(parsed, year=year, month=month)
         record_points(year=year, cells=changed, user=author, reason=f"命令导入：{file.name}")
         self.stdout.write(f"已导入 {year}年{month}月：{len(changed)} 处修改。")
 
