@@ -113,8 +113,11 @@ def wrk(url, cookie, seconds):
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()
+    rate_found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99_found = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    assert rate_found and p99_found, f"wrk printed no figures: {output}"
+    rate = float(rate_found.group(1))
+    value, unit = p99_found.groups()
     p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return rate, p99, int(errors.group(1)) if errors else 0

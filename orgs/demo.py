@@ -227,7 +227,7 @@ def credit_code(rng):
 
 def plan_zone(rng):
     """Committees with their branches: (name, short, kind, sector, [units], children)."""
-    used = set()
+    used: set[str] = set()
     plans = [
         Plan("开发区机关党委", "机关党委", Sector.AGENCY),
         Plan("三十铺镇党委", "三十铺镇党委", Sector.VILLAGE),
@@ -264,7 +264,7 @@ def plan_zone(rng):
     # Two large enterprises with a general branch over several production branches.
     for plan in non_public[:2]:
         firm = enterprise_name(rng, used)
-        children = [
+        children: list[tuple] = [
             (f"{firm}{part}党支部", part, Kind.BRANCH, [], [])
             for part in ("生产一部", "生产二部", "研发中心", "营销中心")
         ]

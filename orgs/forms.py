@@ -1,3 +1,5 @@
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms import inlineformset_factory
@@ -130,7 +132,7 @@ class BaseCoveredUnitFormSet(forms.BaseInlineFormSet):
         super().clean()
         # The database refuses a code already saved; two new rows sharing one are only caught
         # here, before the save would fail halfway.
-        first_row = {}
+        first_row: dict[str, int] = {}
         for number, form in enumerate(self.forms, start=1):
             code = form.cleaned_data.get("credit_code")
             if not code or self._should_delete_form(form):
@@ -227,8 +229,8 @@ class OrganizationFilterForm(forms.Form):
 
     def values(self):
         """The valid filters; an invalid one is dropped (and shown as an error on the form)."""
-        data = {"q": "", "sector": "", "tier": "", "committee": None, "active": "1"}
-        data["year"] = timezone.localdate().year
+        data: dict[str, Any] = {"q": "", "sector": "", "tier": "", "committee": None}
+        data.update(active="1", year=timezone.localdate().year)
         if self.is_bound:
             self.is_valid()
         for name, value in getattr(self, "cleaned_data", {}).items():

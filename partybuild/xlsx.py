@@ -87,11 +87,11 @@ class _ColumnCell(Cell):
         self._style_id = str(ws.parent._cell_styles.add(self._style))
 
     @property
-    def style_id(self) -> str:  # type: ignore[override]
+    def style_id(self) -> str:
         return self._style_id
 
     @property
-    def has_style(self) -> bool:  # type: ignore[override]
+    def has_style(self) -> bool:
         return True
 
     def __repr__(self) -> str:

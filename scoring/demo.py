@@ -117,7 +117,7 @@ def plan_points(*, seed, organizations, years, upto):
             months = list(rules.months_of(quarter))
             if (year, months[0]) > upto:
                 continue
-            by_month = {m: [] for m in months if (year, m) <= upto}
+            by_month: dict[int, list[Cell]] = {m: [] for m in months if (year, m) <= upto}
             for org in organizations:
                 plan = plan_quarter(
                     rng,
@@ -211,7 +211,7 @@ def secretary_logins(*, year, quarter):
     """(username, description) of secretaries worth logging in as: one organization for each
     warning level of (year, quarter) and one that was not warned."""
     standings = quarter_standings(Organization.objects.scored(), year, quarter)
-    by_level = {}
+    by_level: dict[int, int] = {}
     for standing in sorted(standings.values(), key=lambda s: s.organization_id):
         by_level.setdefault(standing.level, standing.organization_id)
     organizations = Organization.objects.filter(pk__in=by_level.values()).select_related(

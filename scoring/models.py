@@ -3,6 +3,7 @@
 import datetime
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,8 +17,15 @@ from orgs.models import Organization
 from . import rules
 from .queries import PointEntryQuerySet
 
-POINTS = {"max_digits": 6, "decimal_places": 1}
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+def points_field(verbose_name: str | None = None, **options: Any) -> models.DecimalField:
+    """Points: tenths of a point (the step is the rule set's), up to 99,999.9."""
+    return models.DecimalField(verbose_name, max_digits=6, decimal_places=1, **options)
+
+
+def money_field(verbose_name: str | None = None, **options: Any) -> models.DecimalField:
+    """Yuan with fen."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **options)
 
 
 # A rectification period longer than a year would outlive the notice that sets it.
@@ -65,15 +73,15 @@ class RuleSet(models.Model):
         "年度", unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     name = models.CharField("名称", max_length=100)
-    point_step = models.DecimalField("最小分值单位", default=Decimal("0.5"), **POINTS)
-    warning_threshold = models.DecimalField("季度预警线", default=Decimal("25"), **POINTS)
-    orange_threshold = models.DecimalField("二级（橙色）预警线", default=Decimal("20"), **POINTS)
-    red_threshold = models.DecimalField("三级（红色）预警线", default=Decimal("15"), **POINTS)
-    first_grade_min = models.DecimalField(
-        "一档最低分", default=Decimal("90"), validators=positive("一档最低分"), **POINTS
+    point_step = points_field("最小分值单位", default=Decimal("0.5"))
+    warning_threshold = points_field("季度预警线", default=Decimal("25"))
+    orange_threshold = points_field("二级（橙色）预警线", default=Decimal("20"))
+    red_threshold = points_field("三级（红色）预警线", default=Decimal("15"))
+    first_grade_min = points_field(
+        "一档最低分", default=Decimal("90"), validators=positive("一档最低分")
     )
-    second_grade_min = models.DecimalField(
-        "二档最低分", default=Decimal("80"), validators=positive("二档最低分"), **POINTS
+    second_grade_min = points_field(
+        "二档最低分", default=Decimal("80"), validators=positive("二档最低分")
     )
     # Every month has a 28th, so the deadline exists in February too.
     close_day = models.PositiveSmallIntegerField(
@@ -114,14 +122,14 @@ class RuleSet(models.Model):
         decimal_places=2,
         validators=positive("三档绩效系数"),
     )
-    subsidy_first = models.DecimalField(
-        "一档奖补金额（元）", default=Decimal("20000"), validators=positive("一档奖补金额"), **MONEY
+    subsidy_first = money_field(
+        "一档奖补金额（元）", default=Decimal("20000"), validators=positive("一档奖补金额")
     )
-    subsidy_second = models.DecimalField(
-        "二档奖补金额（元）", default=Decimal("10000"), validators=positive("二档奖补金额"), **MONEY
+    subsidy_second = money_field(
+        "二档奖补金额（元）", default=Decimal("10000"), validators=positive("二档奖补金额")
     )
-    subsidy_third = models.DecimalField(
-        "三档奖补金额（元）", default=Decimal("0"), validators=positive("三档奖补金额"), **MONEY
+    subsidy_third = money_field(
+        "三档奖补金额（元）", default=Decimal("0"), validators=positive("三档奖补金额")
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
@@ -163,7 +171,7 @@ class RuleSet(models.Model):
     def record_columns(self):
         """[(column key, label, [items])] in RECORD_COLUMNS order, each column's items in
         catalogue order (prefetch `majors__items` to make this free)."""
-        members = {key: [] for key, _ in RECORD_COLUMNS}
+        members: dict[str, list[Item]] = {key: [] for key, _ in RECORD_COLUMNS}
         for major in self.majors.all():
             for item in major.items.all():
                 members[major.column or item.kind].append(item)
@@ -222,11 +230,10 @@ class Item(models.Model):
     name = models.CharField("小项名称", max_length=50)
     standard = models.TextField("评分标准", blank=True)
     kind = models.CharField("类别", max_length=16, choices=ItemKind.choices)
-    quarterly_cap = models.DecimalField(
+    quarterly_cap = points_field(
         "季度上限（分）",
         help_text="扣分项填写最多可扣的分数（正数）。",
         validators=positive("季度上限"),
-        **POINTS,
     )
     veto = models.BooleanField("一票否决", default=False)
     position = models.PositiveSmallIntegerField("顺序", default=0)
@@ -268,7 +275,7 @@ class PointEntry(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="entries")
     year = models.PositiveSmallIntegerField("年度")
     month = models.PositiveSmallIntegerField("月份")
-    points = models.DecimalField("分值", null=True, blank=True, **POINTS)
+    points = points_field("分值", null=True, blank=True)
     note = models.CharField("说明", max_length=500, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -308,10 +315,10 @@ class Scorecard(models.Model):
         Organization, on_delete=models.PROTECT, related_name="scorecards"
     )
     year = models.PositiveSmallIntegerField()
-    q1 = models.DecimalField(default=0, **POINTS)
-    q2 = models.DecimalField(default=0, **POINTS)
-    q3 = models.DecimalField(default=0, **POINTS)
-    q4 = models.DecimalField(default=0, **POINTS)
+    q1 = points_field(default=0)
+    q2 = points_field(default=0)
+    q3 = points_field(default=0)
+    q4 = points_field(default=0)
     e1 = models.PositiveSmallIntegerField(default=0)
     e2 = models.PositiveSmallIntegerField(default=0)
     e3 = models.PositiveSmallIntegerField(default=0)
@@ -320,9 +327,9 @@ class Scorecard(models.Model):
     l2 = models.PositiveSmallIntegerField(default=0)
     l3 = models.PositiveSmallIntegerField(default=0)
     l4 = models.PositiveSmallIntegerField(default=0)
-    bonus = models.DecimalField(default=0, **POINTS)
-    deduction = models.DecimalField(default=0, **POINTS)
-    total = models.DecimalField(default=0, **POINTS)
+    bonus = points_field(default=0)
+    deduction = points_field(default=0)
+    total = points_field(default=0)
     vetoes = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -426,9 +433,9 @@ class Warning(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="warnings")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     level = models.PositiveSmallIntegerField("预警等级", choices=Level.choices)
-    total = models.DecimalField("季度得分", **POINTS)
-    previous_total = models.DecimalField("上季度得分", null=True, **POINTS)
-    before_previous_total = models.DecimalField("前两季度得分", null=True, **POINTS)
+    total = points_field("季度得分")
+    previous_total = points_field("上季度得分", null=True)
+    before_previous_total = points_field("前两季度得分", null=True)
     had_entries = models.BooleanField("本季度有记录", default=True)
 
     class Meta:
@@ -537,13 +544,13 @@ class AnnualResult(models.Model):
     committee = models.CharField("所属党委", max_length=100, blank=True)
     sector = models.CharField("类型", max_length=16)
     tier = models.CharField("本年类别", max_length=1, blank=True)
-    q1 = models.DecimalField("第一季度", **POINTS)
-    q2 = models.DecimalField("第二季度", **POINTS)
-    q3 = models.DecimalField("第三季度", **POINTS)
-    q4 = models.DecimalField("第四季度", **POINTS)
-    bonus = models.DecimalField("加分", **POINTS)
-    deduction = models.DecimalField("扣分", **POINTS)
-    total = models.DecimalField("年度总分", **POINTS)
+    q1 = points_field("第一季度")
+    q2 = points_field("第二季度")
+    q3 = points_field("第三季度")
+    q4 = points_field("第四季度")
+    bonus = points_field("加分")
+    deduction = points_field("扣分")
+    total = points_field("年度总分")
     rank = models.PositiveIntegerField("排名")
     sector_rank = models.PositiveIntegerField("类型内排名")
     warnings = models.PositiveSmallIntegerField("预警次数")
@@ -551,7 +558,7 @@ class AnnualResult(models.Model):
     grade = models.PositiveSmallIntegerField("等次", choices=Grade.choices)
     proposed_tier = models.CharField("建议下年类别", max_length=1)
     coefficient = models.DecimalField("绩效系数", null=True, max_digits=4, decimal_places=2)
-    subsidy = models.DecimalField("奖补金额", null=True, **MONEY)
+    subsidy = money_field("奖补金额", null=True)
     note = models.CharField("备注", max_length=200, blank=True)
     override_tier = models.CharField("调整后类别", max_length=1, blank=True)
     override_reason = models.TextField("调整原因", blank=True)

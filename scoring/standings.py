@@ -183,8 +183,8 @@ def status_stamps(org_id: int, year: int) -> StatusStamps:
              WHERE w.organization_id = %s AND t.status <> %s)
     """
     values = {"org": org_id, "year": year}
-    params = [values[name] for name in tier_params]
-    params += [org_id, year, org_id, year, year, org_id, Status.ACCEPTED]
+    params: list[int | str] = [values[name] for name in tier_params]
+    params += [org_id, year, org_id, year, year, org_id, Status.ACCEPTED.value]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tier, total, card_changed, rules_changed, open_tasks = cursor.fetchone()

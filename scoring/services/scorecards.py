@@ -1,13 +1,15 @@
 """The Scorecard of each organization and year, kept current in the transaction of every write
 to its points (and to the thresholds), with the warning levels its quarters get."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable
+from decimal import Decimal
 
 from django.utils import timezone
 
 from ..models import PointEntry, Scorecard
-from ..standings import level_at, thresholds_by_year
+from ..standings import ZERO, Period, level_at, thresholds_by_year
 
 SCORECARD_SUMS = [
     "q1",
@@ -58,6 +60,10 @@ def refresh_scorecards(*, org_ids: Collection[int], years: Iterable[int]) -> Non
     refresh_levels(years={y for year in years for y in (year, year + 1)}, org_ids=org_ids)
 
 
+def _total(totals: dict[tuple[int, int, int], Decimal], org: int, period: Period) -> Decimal:
+    return totals.get((org, *period), ZERO)
+
+
 def refresh_levels(*, years: set[int], org_ids: Collection[int] | None = None) -> None:
     """Recompute l1–l4 of the scorecards of `years` (of `org_ids`, or of everyone) from the
     stored totals with rules.warning_level; the first quarters look back to the year before."""
@@ -65,7 +71,7 @@ def refresh_levels(*, years: set[int], org_ids: Collection[int] | None = None) -
     if org_ids is not None:
         cards = cards.filter(organization_id__in=org_ids)
     rows = list(cards.values_list("pk", "organization_id", "year", "q1", "q2", "q3", "q4", *LEVELS))
-    totals = {}
+    totals: dict[tuple[int, int, int], Decimal] = {}
     for _, org, year, *figures in rows:
         for number, total in enumerate(figures[:4], start=1):
             totals[(org, year, number)] = total
@@ -75,7 +81,7 @@ def refresh_levels(*, years: set[int], org_ids: Collection[int] | None = None) -
         if year not in years:
             continue
         levels = tuple(
-            level_at((year, n), lambda p, org=org: totals.get((org, *p), 0), thresholds)
+            level_at((year, n), functools.partial(_total, totals, org), thresholds)
             for n in range(1, 5)
         )
         if list(levels) != rest[4:]:

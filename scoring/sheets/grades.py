@@ -2,7 +2,7 @@
 printable on A4 landscape with the header repeated; a second sheet counts grades by sector
 with the subsidies."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
 from typing import IO, Any
 
@@ -54,11 +54,14 @@ def sheet_rows(rule_set: RuleSet, *, finalized: bool, today: date) -> Any:
     return live_rows(rule_set, today=today)
 
 
-def stored_summary(year: int) -> tuple[Counter, Counter]:
+Summary = tuple[Counter[tuple[str, int]], defaultdict[str, Any]]
+
+
+def stored_summary(year: int) -> Summary:
     """Counts by (sector, grade) and subsidies by sector of a finalized year, summed by the
     database."""
-    counts: Counter = Counter()
-    subsidies: Counter = Counter()
+    counts: Counter[tuple[str, int]] = Counter()
+    subsidies: defaultdict[str, Any] = defaultdict(int)
     for sector, grade, n, money in (
         AnnualResult.objects.filter(year=year)
         .order_by()
@@ -95,13 +98,14 @@ def write(
     }
     sectors = dict(Sector.choices)
     # A finalized year is summed by the database; a provisional one is summed here, row by row.
-    counts, subsidies = stored_summary(year) if finalized else (Counter(), Counter())
+    empty: Summary = (Counter(), defaultdict(int))
+    counts, subsidies = stored_summary(year) if finalized else empty
     row: GradeRow
     for number, row in enumerate(sheet_rows(rule_set, finalized=finalized, today=today), start=1):
         if not finalized:
             counts[row.sector, row.grade] += 1
             subsidies[row.sector] += row.subsidy or 0
-        grade_cell, grade_name = grades[row.grade]  # type: ignore[index]
+        grade_cell, grade_name = grades[Grade(row.grade)]
         ws.append(
             [
                 number,
@@ -131,7 +135,7 @@ def write(
     summary.column_dimensions["F"].width = 18
     summary.append([xlsx.text(summary, f"{year}年度定级汇总", font=xlsx.TITLE)])
     summary.append(xlsx.header(summary, ["类型", *Grade.labels, "合计", "奖补金额合计(元)"]))
-    grand = [0, 0, 0, 0, 0]
+    grand: list[Any] = [0, 0, 0, 0, 0]
     for sector, label in Sector.choices:
         per = [counts[sector, g] for g in Grade.values]
         if not sum(per):

@@ -67,7 +67,7 @@ def grading(request, year):
         if grade:
             results = results.filter(grade=grade)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list(stored_rows(page.object_list))
+        rows = list(stored_rows(results[page.start_index() - 1 : page.end_index()]))
     else:
         # Ranks are over the whole zone, as finalizing stores them, whatever the filters.
         wanted = set(organizations.values_list("pk", flat=True))
@@ -162,7 +162,8 @@ def tiers(request, year):
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
-    rows: list[GradeRow] = list(stored_rows(page.object_list))
+    shown = (changed if only_changed else results)[page.start_index() - 1 : page.end_index()]
+    rows: list[GradeRow] = list(stored_rows(shown))
     next_year = TierAssignment.objects.filter(year=year + 1)
     set_by_hand = dict(
         next_year.filter(organization_id__in=[r.organization_id for r in rows])

@@ -1,5 +1,6 @@
 """Excel round-trip of a month: download the template, upload it, preview, confirm."""
 
+import datetime
 from io import BytesIO
 
 from django.contrib import messages
@@ -19,7 +20,7 @@ from ..services.points import PointsRejected, record_points
 from ..sheets import month_template
 from .points import check_month, get_rule_set
 
-STALE_AFTER = timezone.timedelta(days=1)
+STALE_AFTER = datetime.timedelta(days=1)
 
 
 @access.office_required

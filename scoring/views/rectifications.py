@@ -123,7 +123,7 @@ def rectification_review(request, pk):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("scoring:rectification", task.pk)
     accept = form.cleaned_data["decision"] == "accept"
     try:

@@ -45,7 +45,7 @@ def tier_totals(year):
         .order_by("tier", "year_total")
         .values_list("tier", "year_total")
     )
-    result = {}
+    result: dict[str | None, array[float]] = {}
     for tier, total in rows:
         result.setdefault(tier, array("d")).append(total)
     # Arrays of doubles, not lists: the cache pickles the value on every read.
@@ -62,7 +62,8 @@ def rank_in_tier(tier, total, year):
 
 def quarters_with_levels(org_id, periods):
     """[(year, quarter, total, level, active)] for consecutive `periods` of one organization."""
-    earlier = rules.previous_quarters(*periods[0], 2)[::-1]
+    first_year, first_quarter = periods[0]
+    earlier = rules.previous_quarters(first_year, first_quarter, 2)[::-1]
     history = quarter_history([org_id], [*earlier, *periods])
     thresholds = thresholds_by_year(y for y, _ in [*earlier, *periods])
 

@@ -2,9 +2,10 @@
 printable notice and its Excel sheet."""
 
 from io import BytesIO
+from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from ..services.notices import next_notice_number, publish_notice
 from ..services.steps import Refused
 from ..sheets import notice as notice_sheet
 from ..standings import (
+    ZERO,
     level_counts,
     notice_rows,
     quarter_history,
@@ -77,6 +79,7 @@ def warnings_page(request, year, quarter):
     level_filter = LevelFilterForm(request.GET or None)
     organizations = org_filter.by_tier(org_filter.narrow(scope), year)
     level = level_filter.chosen()
+    page: Page[Any]  # frozen warnings, or live rows
     if notice:
         frozen = Warning.objects.filter(notice=notice, organization__in=organizations.values("pk"))
         counts = dict(frozen.order_by().values_list("level").annotate(n=Count("pk")))
@@ -179,7 +182,7 @@ def _page_rows(entries, year, quarter, rule_set):
                 {
                     "label": f"{y % 100:02d}Q{q}",
                     "total": total,
-                    "warned": th is not None and rules.is_warned(total or 0, th),
+                    "warned": th is not None and rules.is_warned(total or ZERO, th),
                     "active": th is not None,
                 }
             )

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError(f"{year} 年度尚未建立评分细则。")
         finalized = YearState.objects.filter(year=year, finalized=True).exists()
         grade_sheet.write(
-            Path(output),
+            str(output),
             zone_name=settings.PARTYBUILD_ZONE_NAME,
             rule_set=rule_set,
             finalized=finalized,
