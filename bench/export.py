@@ -16,7 +16,6 @@ import django
 
 def main(kind, year):
     django.setup()
-    from django.conf import settings
     from django.utils import timezone
     from openpyxl import Workbook
 
@@ -30,7 +29,6 @@ def main(kind, year):
             started = time.perf_counter()
             grades.write(
                 target.name,
-                zone_name=settings.PARTYBUILD_ZONE_NAME,
                 rule_set=rule_set,
                 finalized=True,
                 today=timezone.localdate(),

@@ -1,35 +1,74 @@
 """Who may see or change what: the one place scoping is decided.
 
 Everything a user reaches hangs off an organization, and `visible_organizations` says which
-organizations a user may read. Per-object helpers here fetch an object only through that
-scope. Outsiders get 404 (an object outside your scope does not exist for you), read-only users
-trying to write get 403, anonymous users are sent to the login page by `login_required`.
+organizations a user may read: a zone's office its zone, a committee viewer its subtree, a
+secretary their own organization, a city or province viewer every zone of its region. Pages
+of a zone (the grid, warnings, grading, rule sets) work on `request.zone`: the user's own zone,
+or for cross-zone readers the zone they chose to look at. Per-object helpers fetch an object
+only through the user's scope. Outsiders get 404 (an object outside your scope does not exist
+for you), read-only users trying to write get 403, anonymous users are sent to the login page.
 """
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect
 
-from .models import Organization, OrganizationQuerySet, Role, User
+from .models import Organization, OrganizationQuerySet, Role, User, Zone, ZoneQuerySet
 
 M = TypeVar("M", bound=Model)
+
+
+def visible_zones(user: User) -> ZoneQuerySet:
+    """Every zone `user` may read."""
+    zones = Zone.objects.all()
+    if user.role == Role.PLATFORM:
+        return zones
+    if user.role == Role.REGION and user.region_id:
+        return zones.in_region(user.region)
+    if user.zone_id:
+        return zones.filter(pk=user.zone_id)
+    return zones.none()
 
 
 def visible_organizations(user: User) -> OrganizationQuerySet:
     """Every organization `user` may read."""
     qs = Organization.objects.all()
     if user.is_office:
-        return qs
+        return qs.in_zone(user.zone_id)
     if user.role == Role.COMMITTEE and user.committee_id:
-        return qs.in_subtree(user.committee)
+        return qs.in_subtree(user.committee).in_zone(user.zone_id)
     if user.role == Role.SECRETARY:
-        return qs.filter(secretary=user)
+        return qs.filter(secretary=user, zone=user.zone_id)
+    if user.reads_across_zones:
+        return qs.filter(zone__in=visible_zones(user).values("pk"))
     return qs.none()
+
+
+CHOSEN_ZONE = "zone"  # the session key of the zone a cross-zone reader looks at
+
+
+def choose_zone(request: HttpRequest, zone: Zone) -> None:
+    """Remember which of their zones a cross-zone reader looks at."""
+    request.session[CHOSEN_ZONE] = zone.pk
+
+
+def current_zone(request: HttpRequest) -> Zone | None:
+    """The zone whose pages `request` works on: the user's own, or the one a cross-zone
+    reader chose (if it is still theirs to read)."""
+    user: Any = request.user
+    if user.zone_id:
+        return user.zone
+    chosen = request.session.get(CHOSEN_ZONE)
+    if chosen and user.reads_across_zones:
+        return visible_zones(user).filter(pk=chosen).first()
+    return None
 
 
 def get_organization(user: User, pk: int, *, write: bool = False) -> Organization:
@@ -39,8 +78,8 @@ def get_organization(user: User, pk: int, *, write: bool = False) -> Organizatio
         # The secretary's page is the most visited of all: one plain statement, no query
         # building, for the same rule as visible_organizations (a test holds them equal).
         table = Organization._meta.db_table
-        sql = f"SELECT * FROM {table} WHERE id = %s AND secretary_id = %s"
-        org = next(iter(Organization.objects.raw(sql, [pk, user.pk])), None)
+        sql = f"SELECT * FROM {table} WHERE id = %s AND secretary_id = %s AND zone_id = %s"
+        org = next(iter(Organization.objects.raw(sql, [pk, user.pk, user.zone_id])), None)
     else:
         org = visible_organizations(user).filter(pk=pk).first()
     if org is None:
@@ -88,13 +127,28 @@ def require_office(user: User, message: str = "您的账号只能查看，不能
         raise PermissionDenied(message)
 
 
-def _role_required(check: Callable[[User], bool], message: str) -> Callable[[Any], Any]:
+def is_reader(user: User) -> bool:
+    """Who reads a zone's lists (warnings, grading, rectifications): its office, its committee
+    viewers, and the city, province and platform accounts above it."""
+    return user.is_office or user.role == Role.COMMITTEE or user.reads_across_zones
+
+
+def _zone_page(check: Callable[[User], bool] | None, message: str) -> Callable[[Any], Any]:
+    """A page of one zone: sign-in required, the role checked, `request.zone` set. A
+    cross-zone reader who has not chosen a zone is sent to choose one."""
+
     def decorator(view: Any) -> Any:
         @login_required
         @wraps(view)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-            if not check(request.user):
+            if check is not None and not check(request.user):
                 raise PermissionDenied(message)
+            request.zone = current_zone(request)
+            if request.zone is None:
+                if request.user.reads_across_zones:
+                    messages.info(request, "请先选择要查看的开发区。")
+                    return redirect("orgs:zones")
+                raise PermissionDenied("您的账号没有所属的开发区，请联系管理员。")
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -102,8 +156,33 @@ def _role_required(check: Callable[[User], bool], message: str) -> Callable[[Any
     return decorator
 
 
-office_required = _role_required(lambda u: u.is_office, "此功能仅限党建办工作人员使用。")
-admin_required = _role_required(lambda u: u.is_admin, "此功能仅限管理员使用。")
-reader_required = _role_required(
-    lambda u: u.is_office or u.role == Role.COMMITTEE, "此功能仅限党建办和党委查看账号使用。"
-)
+zone_required = _zone_page(None, "")
+office_required = _zone_page(lambda u: u.is_office, "此功能仅限党建办工作人员使用。")
+admin_required = _zone_page(lambda u: u.is_admin, "此功能仅限管理员使用。")
+reader_required = _zone_page(is_reader, "此功能仅限党建办和党委、市/省级查看账号使用。")
+
+
+def platform_required(view: Any) -> Any:
+    """The deployment's own pages: zones and their first administrators."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_platform:
+            raise PermissionDenied("此功能仅限平台管理员使用。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def cross_zone_required(view: Any) -> Any:
+    """Pages that compare zones: city, province and platform accounts."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.reads_across_zones:
+            raise PermissionDenied("此功能仅限市/省级查看和平台管理员使用。")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,5 +1,6 @@
-"""The demo zone: a deterministic, plausible development zone of 304 scored party organizations
-covering 582 units, with demo accounts for every role."""
+"""The demo: a city (六安市) with two zones side by side — a deterministic, plausible development
+zone of 304 scored party organizations covering 582 units, and a small county district — with
+demo accounts for every role of each zone, a city viewer and the platform administrator."""
 
 import datetime
 import random
@@ -8,9 +9,23 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from .models import CoveredUnit, Kind, Organization, Role, Sector, TierAssignment, TierSource, User
+from .models import (
+    CoveredUnit,
+    Kind,
+    Organization,
+    Region,
+    RegionKind,
+    Role,
+    Sector,
+    TierAssignment,
+    TierSource,
+    User,
+    Zone,
+)
 
 ROOT_CODE = "KFQ"
+SMALL_CODE = "YJQ"
+CITY = "六安市"
 DEMO_PASSWORD = "demo-2026"
 SCORED_ORGS = 304
 COVERED_UNITS = 582
@@ -299,12 +314,70 @@ def plan_zone(rng):
     return plans
 
 
+def plan_small_zone(rng):
+    """A county district of about thirty organizations: agencies, villages, enterprises."""
+    used: set[str] = set()
+    agency = Plan("叶集区机关工委", "机关工委", Sector.AGENCY)
+    village = Plan("孙岗镇党委", "孙岗镇党委", Sector.VILLAGE)
+    firms = Plan("叶集区非公企业党委", "非公企业党委", Sector.NON_PUBLIC)
+    for dept in DEPARTMENTS[:8]:
+        agency.branches.append(
+            (f"叶集区{dept}党支部", dept, Kind.BRANCH, [(f"叶集区{dept}", "institution")], [])
+        )
+    for v in VILLAGES[10:20]:
+        village.branches.append(
+            (f"孙岗镇{v}党支部", v, Kind.BRANCH, [(f"孙岗镇{v}", "community")], [])
+        )
+    for _ in range(10):
+        firm = enterprise_name(rng, used).replace("安徽", "叶集")
+        firms.branches.append(
+            (f"{firm}党支部", firm[2:-4], Kind.BRANCH, [(firm, "enterprise")], [])
+        )
+    for i in range(1, 3):
+        units = [(enterprise_name(rng, used), "enterprise") for _ in range(4)]
+        firms.branches.append(
+            (f"叶集区非公企业第{i}联合党支部", f"非公联合{i}支部", Kind.JOINT_BRANCH, units, [])
+        )
+    return [agency, village, firms]
+
+
+@dataclass
+class ZoneSpec:
+    """One demo zone: its name and code, its working committee, its plan, and the prefix of
+    its secretaries' usernames."""
+
+    code: str
+    name: str
+    root_name: str
+    root_short: str
+    plan: object
+    prefix: str
+    demo_points: int
+
+
+ZONES = [
+    ZoneSpec(
+        ROOT_CODE,
+        "六安开发区",
+        "中共六安经济技术开发区工作委员会",
+        "开发区党工委",
+        plan_zone,
+        "sj",
+        29,
+    ),
+    ZoneSpec(
+        SMALL_CODE, "叶集区", "中共六安市叶集区委员会", "叶集区委", plan_small_zone, "yjsj", 3
+    ),
+]
+
+
 class Builder:
-    def __init__(self, rng, year):
+    def __init__(self, rng, year, zone, prefix):
         self.rng = rng
         self.year = year
+        self.zone = zone
+        self.prefix = prefix
         self.password = make_password(DEMO_PASSWORD)
-        self.counter = 0
 
     def founded(self):
         return datetime.date(
@@ -314,15 +387,17 @@ class Builder:
     def secretary(self, code):
         name = person_name(self.rng)
         return User.objects.create(
-            username=f"sj{code.replace('-', '').lower()[3:]}",
+            username=f"{self.prefix}{code.split('-', 1)[1].replace('-', '').lower()}",
             last_name=name[0],
             first_name=name[1:],
             role=Role.SECRETARY,
+            zone=self.zone,
             password=self.password,
         )
 
     def add(self, parent, name, short, kind, sector, code, units=(), members=None):
         org = Organization(
+            zone=self.zone,
             name=name,
             short_name=short[:40],
             code=code,
@@ -356,25 +431,26 @@ def tier_for(rng):
 
 
 @transaction.atomic
-def build_zone(*, seed, year):
-    """Create the demo zone unless it exists; returns (created, root)."""
-    root = Organization.objects.filter(code=ROOT_CODE).first()
-    if root is not None:
-        return False, root
-    rng = random.Random(seed)
-    b = Builder(rng, year)
+def build_zone(spec, *, seed, year, region):
+    """Create a demo zone unless it exists; returns (created, zone)."""
+    zone = Zone.objects.filter(code=spec.code).first()
+    if zone is not None:
+        return False, zone
+    zone = Zone.objects.create(code=spec.code, name=spec.name, region=region)
+    rng = random.Random(f"{seed}:{spec.code}")
+    b = Builder(rng, year, zone, spec.prefix)
     root = b.add(
         None,
-        "中共六安经济技术开发区工作委员会",
-        "开发区党工委",
+        spec.root_name,
+        spec.root_short,
         Kind.WORKING_COMMITTEE,
         Sector.AGENCY,
-        ROOT_CODE,
+        spec.code,
         members=12,
     )
-    scored = []
-    for ci, plan in enumerate(plan_zone(rng), start=1):
-        ccode = f"{ROOT_CODE}-{ci:02d}"
+    scored, branches = [], []
+    for ci, plan in enumerate(spec.plan(rng), start=1):
+        ccode = f"{spec.code}-{ci:02d}"
         committee = b.add(
             root,
             plan.name,
@@ -388,10 +464,13 @@ def build_zone(*, seed, year):
         for bi, (name, short, kind, units, children) in enumerate(plan.branches, start=1):
             code = f"{ccode}-{bi:03d}"
             org = b.add(committee, name, short, kind, plan.sector, code, units)
-            scored.append(org)
+            branches.append(org)
             for ki, (cname, cshort, ckind, cunits, _) in enumerate(children, start=1):
-                scored.append(b.add(org, cname, cshort, ckind, plan.sector, f"{code}-{ki}", cunits))
-    demo_points = rng.sample(scored[8:], 29)
+                branches.append(
+                    b.add(org, cname, cshort, ckind, plan.sector, f"{code}-{ki}", cunits)
+                )
+    scored += branches
+    demo_points = rng.sample(branches, spec.demo_points)
     Organization.objects.filter(pk__in=[o.pk for o in demo_points]).update(is_demo_point=True)
     TierAssignment.objects.bulk_create(
         TierAssignment(
@@ -403,42 +482,61 @@ def build_zone(*, seed, year):
         )
         for org in scored
     )
-    return True, root
+    return True, zone
 
 
+def build_city(*, seed, year):
+    """The city and its demo zones; returns [(created, zone)]."""
+    city, _ = Region.objects.get_or_create(name=CITY, defaults={"kind": RegionKind.CITY})
+    return [build_zone(spec, seed=seed, year=year, region=city) for spec in ZONES]
+
+
+# (username, description, family name, given name, role, zone code, committee code)
 DEMO_ACCOUNTS = [
-    ("admin", "管理员", "系", "统", None),
-    ("staff", "党建办工作人员", "周", "敏", None),
-    ("staff2", "党建办工作人员", "吴", "磊", None),
-    ("viewer", "党委查看（新能源园党委）", "钱", "立", f"{ROOT_CODE}-03"),
+    ("admin", "管理员（六安开发区）", "系", "统", Role.ADMIN, ROOT_CODE, None),
+    ("staff", "党建办工作人员（六安开发区）", "周", "敏", Role.STAFF, ROOT_CODE, None),
+    ("staff2", "党建办工作人员（六安开发区）", "吴", "磊", Role.STAFF, ROOT_CODE, None),
+    (
+        "viewer",
+        "党委查看（六安开发区新能源园党委）",
+        "钱",
+        "立",
+        Role.COMMITTEE,
+        ROOT_CODE,
+        "KFQ-03",
+    ),
+    ("yjadmin", "管理员（叶集区）", "孙", "伟", Role.ADMIN, SMALL_CODE, None),
+    ("yjstaff", "党建办工作人员（叶集区）", "冯", "静", Role.STAFF, SMALL_CODE, None),
+    ("city", "市级查看（六安市，两个区）", "韩", "冰", Role.REGION, None, None),
+    ("platform", "平台管理员（建开发区、跨区转移）", "林", "涛", Role.PLATFORM, None, None),
 ]
 
 
 @transaction.atomic
 def ensure_accounts():
-    """The office accounts; secretaries are created with their organizations."""
-    roles = {
-        "admin": Role.ADMIN,
-        "staff": Role.STAFF,
-        "staff2": Role.STAFF,
-        "viewer": Role.COMMITTEE,
-    }
+    """The office, city and platform accounts; secretaries are created with their
+    organizations."""
     password = make_password(DEMO_PASSWORD)
-    for username, _label, last, first, committee_code in DEMO_ACCOUNTS:
-        committee = Organization.objects.get(code=committee_code) if committee_code else None
+    city = Region.objects.get(name=CITY)
+    for username, _label, last, first, role, zone_code, committee_code in DEMO_ACCOUNTS:
+        zone = Zone.objects.get(code=zone_code) if zone_code else None
+        committee = (
+            Organization.objects.get(zone=zone, code=committee_code) if committee_code else None
+        )
         User.objects.update_or_create(
             username=username,
             defaults={
-                "role": roles[username],
+                "role": role,
+                "zone": zone,
+                "region": city if role == Role.REGION else None,
                 "last_name": last,
                 "first_name": first,
                 "committee": committee,
                 "password": password,
-                "is_superuser": username == "admin",
             },
         )
 
 
 def demo_logins():
-    """(username, description) of the office accounts."""
+    """(username, description) of the office, city and platform accounts."""
     return [(u, label) for u, label, *_ in DEMO_ACCOUNTS]

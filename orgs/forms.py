@@ -2,13 +2,29 @@ from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.forms import inlineformset_factory
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import CoveredUnit, Kind, Organization, Role, Sector, Tier, TierAssignment, User
+from .models import (
+    MAX_MEMBERS,
+    MIN_MEMBERS,
+    PARTY_FOUNDED,
+    CoveredUnit,
+    Kind,
+    Organization,
+    Region,
+    Role,
+    Sector,
+    Tier,
+    TierAssignment,
+    User,
+    Zone,
+    code_validator,
+)
 
 
 def posted(request):
@@ -27,23 +43,26 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def parent_choice(**kwargs):
-    return forms.ModelChoiceField(
-        label="上级组织", queryset=Organization.objects.filter(kind__in=PARENT_KINDS), **kwargs
-    )
+def possible_parents(zone):
+    return Organization.objects.in_zone(zone).filter(kind__in=PARENT_KINDS)
 
 
-def parent_from_link(query):
+def parent_from_link(query, zone):
     """The parent a "new organization under this one" link names. The link is typed into the
-    address bar too, so anything that is not a possible parent is ignored, not refused."""
+    address bar too, so anything that is not a possible parent of the zone is ignored."""
+    field = forms.ModelChoiceField(queryset=possible_parents(zone), required=False)
     try:
-        return parent_choice(required=False).clean(query.get("parent"))
+        return field.clean(query.get("parent"))
     except forms.ValidationError:
         return None
 
 
 class OrganizationForm(forms.ModelForm):
-    parent = parent_choice(help_text="只有党工委、党委、党总支可以有下级组织。")
+    parent = forms.ModelChoiceField(
+        label="上级组织",
+        queryset=Organization.objects.none(),
+        help_text="只有党工委、党委、党总支可以有下级组织。",
+    )
     secretary = forms.ModelChoiceField(
         label="书记账号",
         queryset=User.objects.none(),
@@ -67,12 +86,13 @@ class OrganizationForm(forms.ModelForm):
             "is_demo_point",
         ]
         widgets = {"founded_on": DateInput()}
-        error_messages = {"code": {"unique": "该组织编码已被其他组织使用，请换一个。"}}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, zone, **kwargs):
         super().__init__(*args, **kwargs)
         org = self.instance
-        free = User.objects.filter(role=Role.SECRETARY, secretary_of__isnull=True)
+        self.zone = zone
+        self.fields["parent"].queryset = possible_parents(zone)
+        free = User.objects.filter(role=Role.SECRETARY, zone=zone, secretary_of__isnull=True)
         if org.pk and org.secretary_id:
             free = free | User.objects.filter(pk=org.secretary_id)
         self.fields["secretary"].queryset = free.order_by("username")
@@ -92,7 +112,11 @@ class OrganizationForm(forms.ModelForm):
         return self.cleaned_data["name"].strip()
 
     def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
+        code = self.cleaned_data["code"].strip().upper()
+        taken = Organization.objects.in_zone(self.zone).filter(code=code)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("该组织编码已被本区其他组织使用，请换一个。")
+        return code
 
     def clean(self):
         cleaned = super().clean()
@@ -108,7 +132,7 @@ class OrganizationForm(forms.ModelForm):
                 f"该组织下还有 {org.numchild} 个下级组织，不能改为{Kind(kind).label}。",
             )
         if kind == Kind.WORKING_COMMITTEE and (not org.pk or org.depth != 1):
-            self.add_error("kind", "开发区党工委只有一个，是组织树的根。")
+            self.add_error("kind", "党工委每个开发区只有一个，是组织树的根。")
         return cleaned
 
 
@@ -255,3 +279,103 @@ class OrganizationFilterForm(forms.Form):
         only computed when filtering by it; pages annotate it for their own rows."""
         tier = self.values()["tier"]
         return organizations.with_tier(year).filter(tier=tier) if tier else organizations
+
+
+class ZoneForm(forms.Form):
+    """A new zone: its name and code, its working committee (the root of its tree), and the
+    administrator who builds the rest."""
+
+    name = forms.CharField(
+        label="开发区/县区名称", max_length=40, help_text="印在通报和评级表上，如“六安开发区”。"
+    )
+    code = forms.CharField(
+        label="开发区编码",
+        max_length=20,
+        validators=[code_validator],
+        help_text="也是党工委的组织编码，如 KFQ。",
+    )
+    region = forms.ModelChoiceField(
+        label="所属市/省",
+        queryset=Region.objects.all(),
+        required=False,
+        empty_label="（不属于任何市/省）",
+    )
+    root_name = forms.CharField(label="党工委全称", max_length=100)
+    root_short_name = forms.CharField(label="党工委简称", max_length=40)
+    root_members = forms.IntegerField(
+        label="党工委党员人数", min_value=MIN_MEMBERS, max_value=MAX_MEMBERS
+    )
+    root_founded_on = forms.DateField(label="党工委成立日期", widget=DateInput())
+    admin_username = forms.CharField(label="首位管理员用户名", max_length=150)
+    admin_name = forms.CharField(label="首位管理员姓名", max_length=30)
+    admin_password = forms.CharField(
+        label="首位管理员初始密码",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="请当面或电话告知本人，登录后由本人修改。",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["root_founded_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Zone.objects.filter(name=name).exists():
+            raise forms.ValidationError("已有同名的开发区/县区。")
+        return name
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if Zone.objects.filter(code=code).exists():
+            raise forms.ValidationError("该开发区编码已被使用，请换一个。")
+        return code
+
+    def clean_root_founded_on(self):
+        day = self.cleaned_data["root_founded_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("成立日期不能晚于今天。")
+        if day < PARTY_FOUNDED:
+            raise forms.ValidationError("成立日期不能早于 1921 年 7 月 1 日。")
+        return day
+
+    def clean_admin_username(self):
+        username = self.cleaned_data["admin_username"].strip()
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError("该用户名已被使用，请换一个。")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        password, username = cleaned.get("admin_password"), cleaned.get("admin_username")
+        if password and username:
+            try:
+                validate_password(password, User(username=username, role=Role.ADMIN))
+            except forms.ValidationError as error:
+                self.add_error("admin_password", error)
+        return cleaned
+
+
+class ZoneMoveForm(forms.Form):
+    parent = forms.ModelChoiceField(
+        label="转入后的上级组织",
+        queryset=Organization.objects.none(),
+        help_text="另一开发区的党工委、党委或党总支。",
+    )
+    reason = forms.CharField(
+        label="转移原因", max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = (
+            Organization.objects.exclude(zone=organization.zone_id)
+            .filter(kind__in=PARENT_KINDS)
+            .select_related("zone")
+            .order_by("zone__code", "path")
+        )
+        self.fields["parent"].label_from_instance = lambda o: f"{o.zone.name} · {o.code} {o.name}"
+        self.fields["reason"].error_messages["required"] = "跨区转移必须填写原因。"
+        self.helper = FormHelper()
+        self.helper.form_tag = False

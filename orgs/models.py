@@ -24,10 +24,101 @@ class Role(models.TextChoices):
     STAFF = "staff", "党建办工作人员"
     COMMITTEE = "committee", "党委查看"
     SECRETARY = "secretary", "支部书记"
+    REGION = "region", "市/省级查看"
+    PLATFORM = "platform", "平台管理员"
+
+
+# Roles that work inside one zone; the others read across the zones of a region, or run the
+# deployment.
+ZONE_ROLES = (Role.ADMIN, Role.STAFF, Role.COMMITTEE, Role.SECRETARY)
+
+
+class RegionKind(models.TextChoices):
+    CITY = "city", "市"
+    PROVINCE = "province", "省"
+
+
+class Region(models.Model):
+    """A city or a province: what a 市/省级查看 account reads across. A province holds cities,
+    a city holds zones."""
+
+    name = models.CharField("名称", max_length=50, unique=True)
+    kind = models.CharField("级别", max_length=16, choices=RegionKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = "市/省"
+        verbose_name_plural = "市/省"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ZoneQuerySet(models.QuerySet):
+    def in_region(self, region):
+        """The zones of `region` and of the cities below it."""
+        return self.filter(Q(region=region) | Q(region__parent=region))
+
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$",
+    "编码只能包含字母、数字和连字符，长度 2–20 位，且不能以连字符开头。",
+)
+
+
+class Zone(models.Model):
+    """开发区 / 县区: a top-level part of the organization tree with its own office, rule sets,
+    month closing, notice numbering and grading. Its organizations never see another zone."""
+
+    name = models.CharField(
+        "名称", max_length=40, unique=True, help_text="印在通报和评级表上，如“六安开发区”。"
+    )
+    code = models.CharField("编码", max_length=20, unique=True, validators=[code_validator])
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所属市/省",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="zones",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ZoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "开发区/县区"
+        verbose_name_plural = "开发区/县区"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def root(self):
+        """The zone's working committee (党工委): its tree's root."""
+        return Organization.objects.get(zone=self, depth=1)
 
 
 class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.SECRETARY)
+    zone = models.ForeignKey(
+        Zone,
+        verbose_name="所属开发区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="管理员、党建办、党委查看和书记账号只在所属开发区内工作。",
+    )
     committee = models.ForeignKey(
         "Organization",
         verbose_name="所查看的党委",
@@ -38,6 +129,15 @@ class User(AbstractUser):
         limit_choices_to={"depth": 2},
         help_text="仅“党委查看”角色需要：可查看该党委及其下属全部组织。",
     )
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所查看的市/省",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="viewers",
+        help_text="仅“市/省级查看”角色需要：可查看该市/省下全部开发区。",
+    )
 
     objects = UserManager()
 
@@ -47,14 +147,28 @@ class User(AbstractUser):
 
     def clean(self):
         super().clean()
+        errors = {}
+        if self.role in ZONE_ROLES and self.zone_id is None:
+            errors["zone"] = f"“{self.get_role_display()}”账号必须指定所属开发区。"
+        if self.role not in ZONE_ROLES and self.zone_id is not None:
+            errors["zone"] = f"“{self.get_role_display()}”账号不属于某个开发区。"
         if self.role == Role.COMMITTEE and self.committee_id is None:
-            raise ValidationError({"committee": "“党委查看”角色必须指定所查看的党委。"})
+            errors["committee"] = "“党委查看”角色必须指定所查看的党委。"
+        elif self.role == Role.COMMITTEE and self.committee.zone_id != self.zone_id:
+            errors["committee"] = "所查看的党委必须在账号所属的开发区内。"
         if self.role != Role.COMMITTEE and self.committee_id is not None:
-            raise ValidationError({"committee": "只有“党委查看”角色可以指定党委。"})
+            errors["committee"] = "只有“党委查看”角色可以指定党委。"
+        if self.role == Role.REGION and self.region_id is None:
+            errors["region"] = "“市/省级查看”角色必须指定所查看的市/省。"
+        if self.role != Role.REGION and self.region_id is not None:
+            errors["region"] = "只有“市/省级查看”角色可以指定市/省。"
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # Administrators also manage accounts in Django's admin site.
-        self.is_staff = self.role == Role.ADMIN or self.is_superuser
+        # Django's admin site is the developers' and the platform's, never a zone's: it
+        # would show every zone's accounts.
+        self.is_staff = self.role == Role.PLATFORM or self.is_superuser
         super().save(*args, **kwargs)
 
     @property
@@ -64,12 +178,25 @@ class User(AbstractUser):
 
     @property
     def is_office(self):
-        """Office staff and administrators may read and write every organization."""
+        """A zone's office staff and administrators read and write every organization of
+        their zone."""
         return self.role in (Role.ADMIN, Role.STAFF)
 
     @property
     def is_admin(self):
+        """A zone's administrator: its rule sets and registry."""
         return self.role == Role.ADMIN
+
+    @property
+    def is_platform(self):
+        """The deployment's administrator: creates zones and their first administrators."""
+        return self.role == Role.PLATFORM
+
+    @property
+    def reads_across_zones(self):
+        """City, province and platform accounts read every zone below them; they never write
+        a zone's data."""
+        return self.role in (Role.REGION, Role.PLATFORM)
 
 
 class Kind(models.TextChoices):
@@ -100,8 +227,11 @@ class TierSource(models.TextChoices):
 
 
 class OrganizationQuerySet(MP_NodeQuerySet):
+    def in_zone(self, zone):
+        return self.filter(zone=zone)
+
     def scored(self):
-        """Organizations that take part in scoring: every active one below the zone root."""
+        """Organizations that take part in scoring: every active one below its zone's root."""
         return self.filter(is_active=True, depth__gt=1)
 
     def in_subtree(self, node):
@@ -147,16 +277,14 @@ class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
 
 
-code_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9-]{1,19}$",
-    "编码只能包含字母、数字和连字符，长度 2–20 位，且不能以连字符开头。",
-)
-
-
 class Organization(MP_Node):
+    zone = models.ForeignKey(
+        Zone, verbose_name="所属开发区", on_delete=models.PROTECT, related_name="organizations"
+    )
     name = models.CharField("组织名称", max_length=100)
     short_name = models.CharField("简称", max_length=40)
-    code = models.CharField("组织编码", max_length=20, unique=True, validators=[code_validator])
+    # Unique within a zone: its registry file and its month templates name organizations by it.
+    code = models.CharField("组织编码", max_length=20, validators=[code_validator])
     kind = models.CharField("组织类别", max_length=24, choices=Kind.choices)
     sector = models.CharField("类型", max_length=16, choices=Sector.choices)
     secretary = models.OneToOneField(
@@ -192,15 +320,32 @@ class Organization(MP_Node):
                 fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["sector"], name="org_sector"),
+            # A zone's pages read its organizations in tree order.
+            models.Index(fields=["zone", "path"], name="org_zone_path"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(member_count__gte=MIN_MEMBERS), name="org_member_count_min"
             ),
+            models.UniqueConstraint(
+                fields=["zone"], condition=Q(depth=1), name="org_one_root_per_zone"
+            ),
+            models.UniqueConstraint(
+                fields=["zone", "code"],
+                name="org_code_unique_in_zone",
+                violation_error_message="该组织编码已被本区其他组织使用，请换一个。",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.zone_id is None and self.depth and self.depth > 1:
+            # A child belongs to its root's zone (the first step of its path).
+            root = Organization.objects.filter(path=self.path[: self.steplen])
+            self.zone_id = root.values_list("zone_id", flat=True).first()
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -318,3 +463,38 @@ class TierAssignment(models.Model):
 
     def __str__(self):
         return f"{self.organization} {self.year} {self.tier}"
+
+
+class ZoneMove(models.Model):
+    """An organization (with everything below it) moved from one zone to another: the
+    deployment administrator's act, with its reason."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="zone_moves", verbose_name="党组织"
+    )
+    from_zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, related_name="+", verbose_name="原开发区"
+    )
+    to_zone = models.ForeignKey(
+        Zone, on_delete=models.PROTECT, related_name="+", verbose_name="新开发区"
+    )
+    reason = models.TextField("原因")
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    moved_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "跨区转移"
+        verbose_name_plural = "跨区转移"
+        ordering = ["-moved_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="zone_move_reason_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.from_zone} → {self.to_zone}"

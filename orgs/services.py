@@ -1,8 +1,15 @@
 """The registry's writes that touch more than one row."""
 
+import datetime
+
 from django.db import IntegrityError, transaction
 
-from .models import Organization, TierAssignment
+from . import signals
+from .models import Kind, Organization, Role, Sector, TierAssignment, User, Zone, ZoneMove
+
+
+class Refused(Exception):
+    """A registry change that cannot be made; the message says why, in Chinese."""
 
 
 def save_organization(*, form, units):
@@ -35,4 +42,86 @@ def save_organization(*, form, units):
 def assign_tier(*, organization, year, tier, source, reason, user):
     return TierAssignment.objects.create(
         organization=organization, year=year, tier=tier, source=source, reason=reason, set_by=user
+    )
+
+
+@transaction.atomic
+def create_zone(
+    *,
+    name: str,
+    code: str,
+    region,
+    root_name: str,
+    root_short_name: str,
+    root_members: int,
+    root_founded_on: datetime.date,
+    admin_username: str,
+    admin_name: str,
+    admin_password: str,
+) -> Zone:
+    """A new zone with its working committee as the root of its tree and its first
+    administrator, who builds the rest (registry, rule sets, accounts)."""
+    zone = Zone.objects.create(name=name, code=code, region=region)
+    Organization.objects.add_root(
+        instance=Organization(
+            zone=zone,
+            name=root_name,
+            short_name=root_short_name,
+            code=code,
+            kind=Kind.WORKING_COMMITTEE,
+            sector=Sector.AGENCY,
+            member_count=root_members,
+            founded_on=root_founded_on,
+        )
+    )
+    admin = User(
+        username=admin_username,
+        role=Role.ADMIN,
+        zone=zone,
+        last_name=admin_name[:1],
+        first_name=admin_name[1:],
+    )
+    admin.set_password(admin_password)
+    admin.save()
+    return zone
+
+
+@transaction.atomic
+def move_to_zone(
+    *, organization: Organization, parent: Organization, reason: str, user
+) -> ZoneMove:
+    """Move `organization` and everything below it under `parent` in another zone, with the
+    accounts that work on them; kept as a ZoneMove with its reason. Apps that keep data per
+    zone may refuse the move (signals.before_zone_move)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused("跨区转移必须填写原因")
+    from_zone, to_zone = organization.zone, parent.zone
+    if from_zone == to_zone:
+        raise Refused("目标上级组织在同一开发区内；区内调整请在编辑页面修改上级组织")
+    if organization.depth == 1:
+        raise Refused("党工委是开发区组织树的根，不能转移")
+    if parent.kind not in (Kind.WORKING_COMMITTEE, Kind.COMMITTEE, Kind.GENERAL_BRANCH):
+        raise Refused("目标上级组织只能是党工委、党委或党总支")
+    clash = Organization.objects.in_zone(to_zone).filter(
+        code__in=Organization.objects.in_subtree(organization).values("code")
+    )
+    if clash.exists():
+        codes = "、".join(clash.values_list("code", flat=True)[:5])
+        raise Refused(f"目标开发区已有相同编码的组织：{codes}")
+    signals.before_zone_move.send(Organization, organization=organization, to_zone=to_zone)
+    Organization.objects.move(organization, parent, "last-child")
+    moved = Organization.objects.in_subtree(Organization.objects.get(pk=organization.pk))
+    pks = list(moved.values_list("pk", flat=True))
+    moved.update(zone=to_zone)
+    # The secretaries and committee viewers of the moved organizations work in the new zone.
+    User.objects.filter(secretary_of__in=pks).update(zone=to_zone)
+    User.objects.filter(committee__in=pks).update(zone=to_zone)
+    signals.after_zone_move.send(Organization, organizations=pks)
+    return ZoneMove.objects.create(
+        organization=organization,
+        from_zone=from_zone,
+        to_zone=to_zone,
+        reason=reason,
+        moved_by=user,
     )

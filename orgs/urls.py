@@ -10,4 +10,8 @@ urlpatterns = [
     path("<int:pk>/", views.org_detail, name="detail"),
     path("<int:pk>/edit/", views.org_edit, name="edit"),
     path("<int:pk>/tier/", views.org_tier, name="tier"),
+    path("<int:pk>/move/", views.org_move, name="move"),
+    path("zones/", views.zones, name="zones"),
+    path("zones/new/", views.zone_create, name="zone_create"),
+    path("zones/<int:pk>/view/", views.zone_choose, name="zone_choose"),
 ]

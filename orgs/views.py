@@ -3,8 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from . import access
 from .forms import (
@@ -12,21 +14,23 @@ from .forms import (
     OrganizationFilterForm,
     OrganizationForm,
     TierChangeForm,
+    ZoneForm,
+    ZoneMoveForm,
     parent_from_link,
     posted,
 )
 from .models import CoveredUnit, Organization, Role, Tier, TierSource
-from .services import assign_tier, save_organization
+from .services import Refused, assign_tier, create_zone, move_to_zone, save_organization
 
 PAGE_SIZE = 50
 
 
-@login_required
+@access.zone_required
 def org_list(request):
     user = request.user
     if user.role == Role.SECRETARY:
         return redirect("home")
-    scope = access.visible_organizations(user)
+    scope = access.visible_organizations(user).in_zone(request.zone)
     form = OrganizationFilterForm(request.GET or None, committees=scope.committees())
     year = form.values()["year"]
     qs = form.narrow(scope.filter(depth__gt=1))
@@ -76,12 +80,15 @@ def org_detail(request, pk):
             "children": Organization.objects.get_children(org),
             "units": org.covered_units.all(),
             "tier_history": org.tier_history.select_related("set_by"),
+            "zone_moves": org.zone_moves.select_related("from_zone", "to_zone", "moved_by"),
         },
     )
 
 
 def _edit(request, org, parent=None):
-    form = OrganizationForm(posted(request), instance=org, initial={"parent": parent})
+    form = OrganizationForm(
+        posted(request), instance=org, zone=org.zone, initial={"parent": parent}
+    )
     units = CoveredUnitFormSet(posted(request), instance=org, prefix="units")
     if request.method == "POST" and form.is_valid() and units.is_valid():
         saved = save_organization(form=form, units=units)
@@ -93,7 +100,8 @@ def _edit(request, org, parent=None):
 
 @access.admin_required
 def org_create(request):
-    return _edit(request, Organization(), parent_from_link(request.GET))
+    zone = request.zone
+    return _edit(request, Organization(zone=zone), parent_from_link(request.GET, zone))
 
 
 @login_required
@@ -127,3 +135,70 @@ def org_tier(request, pk):
         "orgs/tier_form.html",
         {"form": form, "org": org, "year": year, "current": current and Tier(current)},
     )
+
+
+@access.cross_zone_required
+def zones(request):
+    """The zones a city, province or platform account reads, to choose one to look at."""
+    visible = access.visible_zones(request.user).select_related("region")
+    counts = dict(
+        Organization.objects.scored()
+        .filter(zone__in=visible.values("pk"))
+        .order_by()
+        .values_list("zone")
+        .annotate(n=Count("pk"))
+    )
+    current = access.current_zone(request)
+    return render(
+        request,
+        "orgs/zones.html",
+        {
+            "zones": [(zone, counts.get(zone.pk, 0)) for zone in visible],
+            "current": current,
+        },
+    )
+
+
+@require_POST
+@access.cross_zone_required
+def zone_choose(request, pk):
+    zone = access.visible_zones(request.user).filter(pk=pk).first()
+    if zone is None:
+        raise Http404("没有这个开发区，或您无权查看。")
+    access.choose_zone(request, zone)
+    messages.success(request, f"正在查看：{zone.name}（只读）。")
+    return redirect("orgs:list")
+
+
+@access.platform_required
+def zone_create(request):
+    form = ZoneForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        zone = create_zone(**form.cleaned_data)
+        messages.success(
+            request,
+            f"已创建 {zone.name}，首位管理员 {form.cleaned_data['admin_username']} 可登录建立名册、评分细则和账号。",
+        )
+        return redirect("orgs:zones")
+    return render(request, "orgs/zone_form.html", {"form": form})
+
+
+@access.platform_required
+def org_move(request, pk):
+    """Move an organization (with everything below it) to another zone."""
+    org = access.get_organization(request.user, pk)
+    form = ZoneMoveForm(posted(request), organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            move = move_to_zone(
+                organization=org,
+                parent=form.cleaned_data["parent"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+            )
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"已将 {org.name} 从{move.from_zone}转入{move.to_zone}。")
+            return redirect("orgs:detail", org.pk)
+    return render(request, "orgs/move_form.html", {"form": form, "org": org})

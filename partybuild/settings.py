@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "partybuild.context_processors.zone",
             ],
         },
     },
@@ -168,9 +169,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
-
-# The zone's name as it heads the sheets handed upward (e.g. 六安开发区2025年度…评级表).
-PARTYBUILD_ZONE_NAME = os.environ.get("PARTYBUILD_ZONE_NAME", "六安开发区")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

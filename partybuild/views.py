@@ -7,12 +7,15 @@ from orgs.models import Role
 
 @login_required
 def home(request):
-    """Each role lands on its own home: a secretary on their organization's standing, everyone
-    else on the organization list (scoped to a committee for its viewers)."""
+    """Each role lands on its own home: a secretary on their organization's standing, city,
+    province and platform accounts on the comparison of their zones, everyone else on the
+    organization list (scoped to a committee for its viewers)."""
     user = request.user
     if user.role == Role.SECRETARY:
         org = access.visible_organizations(user).first()
         if org is None:
             return render(request, "orgs/no_organization.html")
         return redirect("scoring:status", org.pk)
+    if user.reads_across_zones:
+        return redirect("scoring:compare")
     return redirect("orgs:list")

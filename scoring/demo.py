@@ -6,7 +6,7 @@ import datetime
 import random
 from decimal import Decimal
 
-from orgs.models import Organization, User
+from orgs.models import Organization, Role, User
 
 from . import rules
 from .models import Level, Notice, Rectification, RuleSet, Scorecard
@@ -42,12 +42,12 @@ NOTES = {
 }
 
 
-def ensure_rule_sets(*, years, user):
+def ensure_rule_sets(*, zone, years, user):
     previous = None
     for year in years:
-        rule_set = RuleSet.objects.filter(year=year).first()
+        rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
         if rule_set is None:
-            rule_set = create_rule_set(year=year, user=user, copy_from=previous)
+            rule_set = create_rule_set(zone=zone, year=year, user=user, copy_from=previous)
         previous = rule_set
 
 
@@ -102,7 +102,7 @@ def plan_quarter(rng, profile, items, months, *, veto=False, silent=False):
     return plan
 
 
-def plan_points(*, seed, organizations, years, upto):
+def plan_points(*, seed, zone, organizations, years, upto):
     """Yield (year, month, cells) from January of the first year up to (year, month) `upto`:
     deterministic for a seed."""
     rng = random.Random(seed)
@@ -110,7 +110,7 @@ def plan_points(*, seed, organizations, years, upto):
     veto_org = organizations[len(organizations) // 3]
     silent_org = organizations[2 * len(organizations) // 3]
     for year in years:
-        items = list(RuleSet.objects.get(year=year).items.all())
+        items = list(RuleSet.objects.get(zone=zone, year=year).items.all())
         for quarter in range(1, 5):
             # The running quarter is planned whole and cut at `upto`, so that its months so far
             # hold their share rather than the whole quarter's work.
@@ -137,38 +137,39 @@ def plan_points(*, seed, organizations, years, upto):
                 yield year, month, cells
 
 
-def fill_points(*, seed, years, upto, user):
-    """Record the planned points month by month, closing every month before the last one."""
-    if Scorecard.objects.filter(year__in=years).exists():
+def fill_points(*, seed, zone, years, upto, user):
+    """Record the zone's planned points month by month, closing every month before the last."""
+    organizations = list(Organization.objects.in_zone(zone).scored().order_by("path"))
+    if Scorecard.objects.filter(organization__in=organizations, year__in=years).exists():
         return 0
-    organizations = list(Organization.objects.scored().order_by("path"))
     recorded = 0
     for year, month, cells in plan_points(
-        seed=seed, organizations=organizations, years=years, upto=upto
+        seed=seed, zone=zone, organizations=organizations, years=years, upto=upto
     ):
-        record_points(year=year, cells=cells, user=user, reason="演示数据初始化")
+        record_points(zone=zone, year=year, cells=cells, user=user, reason="演示数据初始化")
         recorded += len(cells)
         if (year, month) < upto:
-            close_month(year=year, month=month, user=user)
+            close_month(zone=zone, year=year, month=month, user=user)
     return recorded
 
 
-def publish_past_notices(*, seed, upto, user):
+def publish_past_notices(*, seed, zone, upto, user):
     """Publish every ended quarter before (year, quarter) `upto`, then walk each rectification
     through the services: most accepted, some returned or waiting for review, a few overdue."""
-    if Notice.objects.exists():
+    if Notice.objects.filter(zone=zone).exists():
         return 0
     rng = random.Random(seed)
     published = 0
-    for year in RuleSet.objects.order_by("year").values_list("year", flat=True):
+    for year in RuleSet.objects.filter(zone=zone).order_by("year").values_list("year", flat=True):
         for quarter in range(1, 5):
             if (year, quarter) >= upto:
                 return published
             day = rules.quarter_end(year, quarter) + datetime.timedelta(days=8)
             notice = publish_notice(
+                zone=zone,
                 year=year,
                 quarter=quarter,
-                number=next_notice_number(day.year),
+                number=next_notice_number(zone, day.year),
                 published_on=day,
                 title=f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
                 text=f"现将{year}年第{quarter}季度基层党组织积分预警情况通报如下，请被预警的党组织按期整改。",
@@ -207,10 +208,10 @@ REPORTS = [
 ]
 
 
-def secretary_logins(*, year, quarter):
+def secretary_logins(*, zone, year, quarter):
     """(username, description) of secretaries worth logging in as: one organization for each
     warning level of (year, quarter) and one that was not warned."""
-    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+    standings = quarter_standings(zone, Organization.objects.in_zone(zone).scored(), year, quarter)
     by_level: dict[int, int] = {}
     for standing in sorted(standings.values(), key=lambda s: s.organization_id):
         by_level.setdefault(standing.level, standing.organization_id)
@@ -229,5 +230,6 @@ def secretary_logins(*, year, quarter):
     return rows
 
 
-def demo_user():
-    return User.objects.get(username="staff")
+def demo_user(zone):
+    """The zone's first office account: the author of its demo data."""
+    return User.objects.filter(zone=zone, role=Role.STAFF).order_by("pk").first()

@@ -19,33 +19,48 @@ class RuleSetCreateForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     copy_from = forms.ModelChoiceField(
         label="来源",
-        queryset=RuleSet.objects.all(),
+        queryset=RuleSet.objects.none(),
         required=False,
         empty_label="按默认细则（7大项17小项）创建",
-        help_text="选择一个已有年度即复制其全部小项和阈值。",
+        help_text="选择一个已有细则即复制其全部小项和阈值：本区往年的，或其他开发区的。",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, zone, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["copy_from"].label_from_instance = lambda r: f"复制 {r.year} 年度细则"
+        self.zone = zone
+        # This zone's years first, then the other zones' (every zone's rule set is public:
+        # the rules, not the points).
+        choices = RuleSet.objects.select_related("zone").order_by("-year", "zone__code")
+        self.fields["copy_from"].queryset = choices
+        self.fields["copy_from"].label_from_instance = lambda r: (
+            f"复制本区 {r.year} 年度细则"
+            if r.zone_id == zone.pk
+            else f"复制{r.zone.name} {r.year} 年度细则"
+        )
+        # The first year from this one on that has no rule set yet.
+        taken = set(RuleSet.objects.filter(zone=zone).values_list("year", flat=True))
+        year = timezone.localdate().year
+        while year in taken:
+            year += 1
+        self.fields["year"].initial = year
         self.helper = FormHelper()
         self.helper.form_tag = False
 
     def clean_year(self):
         year = self.cleaned_data["year"]
-        if RuleSet.objects.filter(year=year).exists():
-            raise forms.ValidationError(f"{year} 年度的评分细则已存在，请直接修改。")
+        if RuleSet.objects.filter(zone=self.zone, year=year).exists():
+            raise forms.ValidationError(f"本区 {year} 年度的评分细则已存在，请直接修改。")
         return year
 
 
-def entries_off_step(year, step):
-    """How many points recorded in `year` are not a multiple of `step`. Counted in the points'
-    smallest decimal unit as whole numbers: SQLite's MOD works on floats, where 0.3 is not a
-    multiple of 0.1."""
+def entries_off_step(rule_set, step):
+    """How many points recorded against `rule_set` are not a multiple of `step`. Counted in the
+    points' smallest decimal unit as whole numbers: SQLite's MOD works on floats, where 0.3 is
+    not a multiple of 0.1."""
     scale = 10 ** PointEntry._meta.get_field("points").decimal_places
     return (
         PointEntry.objects.recorded()
-        .filter(year=year)
+        .filter(item__rule_set=rule_set)
         .annotate(rest=Mod(Round(F("points") * scale), Value(int(step * scale))))
         .exclude(rest=0)
         .count()
@@ -71,7 +86,7 @@ class RuleSetForm(forms.ModelForm):
         if step <= 0:
             raise forms.ValidationError("最小分值单位必须大于 0。")
         year = self.instance.year
-        if step != self.instance.point_step and (off := entries_off_step(year, step)):
+        if step != self.instance.point_step and (off := entries_off_step(self.instance, step)):
             raise forms.ValidationError(
                 f"{year} 年度已有 {off} 条积分记录不是 {step:.1f} 的整数倍，最小分值单位不能改为 {step:.1f}。"
             )

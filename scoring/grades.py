@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import F, FloatField, QuerySet, Value, Window
 from django.db.models.functions import Cast, Coalesce, Rank
 
-from orgs.models import Organization, OrganizationQuerySet, Sector
+from orgs.models import Organization, OrganizationQuerySet, Sector, Zone
 
 from . import rules
 from .models import AnnualResult, Grade, RuleSet
@@ -77,8 +77,8 @@ class GradeRow:
     def quarters(self) -> list[Points]:
         return [self.q1, self.q2, self.q3, self.q4]
 
-    def as_result(self, year: int) -> AnnualResult:
-        return AnnualResult(year=year, **{f.name: getattr(self, f.name) for f in FIELDS})
+    def as_result(self, zone: Zone, year: int) -> AnnualResult:
+        return AnnualResult(zone=zone, year=year, **{f.name: getattr(self, f.name) for f in FIELDS})
 
 
 FIELDS = fields(GradeRow)
@@ -123,14 +123,15 @@ def annual_totals(organizations: OrganizationQuerySet, year: int) -> QuerySet:
 
 
 def live_rows(rule_set: RuleSet, *, today: date) -> Iterator[GradeRow]:
-    """The year of every scored organization as it stands, graded and ranked; only the
-    quarters that have ended by `today` count warnings."""
+    """The year of every scored organization of the rule set's zone as it stands, graded and
+    ranked within the zone; only the quarters that have ended by `today` count warnings."""
     year = rule_set.year
     thresholds = rule_set.thresholds
     quarters = ended_quarters(year, today)
-    committees = Organization.objects.committee_names()
+    zone_organizations = Organization.objects.in_zone(rule_set.zone_id)
+    committees = zone_organizations.committee_names()
     prefix = Organization.steplen * 2
-    rows = annual_totals(Organization.objects.scored(), year).iterator(chunk_size=5000)
+    rows = annual_totals(zone_organizations.scored(), year).iterator(chunk_size=5000)
     for row in rows:
         vetoed = row["vetoes"] > 0
         grade = rules.annual_grade(row["total"], thresholds, vetoed=vetoed)
@@ -163,9 +164,9 @@ def live_rows(rule_set: RuleSet, *, today: date) -> Iterator[GradeRow]:
         )
 
 
-def stored_results(year: int) -> QuerySet:
-    """The stored rows of a finalized year in rank order."""
-    return AnnualResult.objects.filter(year=year).order_by("rank", "organization_id")
+def stored_results(zone: Zone | int, year: int) -> QuerySet:
+    """The stored rows of the zone's finalized year in rank order."""
+    return AnnualResult.objects.filter(zone=zone, year=year).order_by("rank", "organization_id")
 
 
 def stored_rows(results: QuerySet, *, as_floats: bool = False) -> Iterator[GradeRow]:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from orgs.models import Organization
+from orgs.models import Organization, Zone
 
 from . import rules
 from .queries import PointEntryQuerySet
@@ -67,10 +67,13 @@ RECORD_COLUMNS = [
 
 
 class RuleSet(models.Model):
-    """评分细则: one per year. Every number the rules use lives here."""
+    """评分细则: one per zone and year. Every number the rules use lives here."""
 
+    zone = models.ForeignKey(
+        Zone, verbose_name="开发区", on_delete=models.PROTECT, related_name="rule_sets"
+    )
     year = models.PositiveSmallIntegerField(
-        "年度", unique=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     name = models.CharField("名称", max_length=100)
     point_step = points_field("最小分值单位", default=Decimal("0.5"))
@@ -141,6 +144,7 @@ class RuleSet(models.Model):
         verbose_name_plural = "评分细则"
         ordering = ["-year"]
         constraints = [
+            models.UniqueConstraint(fields=["zone", "year"], name="ruleset_one_per_zone_year"),
             # A quarter without entries totals 0 and must be warned red, whatever came before.
             models.CheckConstraint(condition=Q(red_threshold__gt=0), name="ruleset_red_positive"),
             models.CheckConstraint(
@@ -347,8 +351,9 @@ class Scorecard(models.Model):
 
 
 class Period(models.Model):
-    """A month's state. A month with no row is open."""
+    """A zone's month. A month with no row is open."""
 
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     closed = models.BooleanField("已关账", default=False)
@@ -361,7 +366,9 @@ class Period(models.Model):
     history = HistoricalRecords(history_change_reason_field=models.TextField(null=True))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["year", "month"], name="period_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "year", "month"], name="period_unique")
+        ]
 
     def __str__(self):
         return f"{self.year}年{self.month}月{'（已关账）' if self.closed else ''}"
@@ -391,8 +398,11 @@ class Level(models.IntegerChoices):
 
 
 class Notice(models.Model):
-    """预警通报: a quarter's published warnings. Publishing freezes the quarter."""
+    """预警通报: a zone's published warnings of a quarter. Publishing freezes the quarter."""
 
+    zone = models.ForeignKey(
+        Zone, verbose_name="开发区", on_delete=models.PROTECT, related_name="+"
+    )
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     # Official documents are numbered within the year they are issued: the Q4 notice that
@@ -413,8 +423,13 @@ class Notice(models.Model):
         verbose_name_plural = "预警通报"
         ordering = ["-year", "-quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "quarter"], name="notice_one_per_quarter"),
-            models.UniqueConstraint(fields=["number_year", "number"], name="notice_number_unique"),
+            models.UniqueConstraint(
+                fields=["zone", "year", "quarter"], name="notice_one_per_quarter"
+            ),
+            # Each zone's office numbers its own documents.
+            models.UniqueConstraint(
+                fields=["zone", "number_year", "number"], name="notice_number_unique"
+            ),
         ]
 
     def __str__(self):
@@ -512,10 +527,13 @@ class Grade(models.IntegerChoices):
 
 
 class YearState(models.Model):
-    """A year's grading state: finalized (定级) years cannot change without a reopen with a
-    reason; the history keeps who and why."""
+    """A zone's year's grading state: finalized (定级) years cannot change without a reopen
+    with a reason; the history keeps who and why."""
 
-    year = models.PositiveSmallIntegerField("年度", unique=True)
+    zone = models.ForeignKey(
+        Zone, verbose_name="开发区", on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("年度")
     finalized = models.BooleanField("已定级", default=False)
     tiers_confirmed = models.BooleanField("下年分类已确认", default=False)
     changed_by = models.ForeignKey(
@@ -528,14 +546,17 @@ class YearState(models.Model):
     class Meta:
         verbose_name = "年度定级"
         verbose_name_plural = "年度定级"
+        constraints = [models.UniqueConstraint(fields=["zone", "year"], name="year_state_unique")]
 
     def __str__(self):
         return f"{self.year} {'已定级' if self.finalized else '未定级'}"
 
 
 class AnnualResult(models.Model):
-    """An organization's year as it stood when the year was finalized."""
+    """An organization's year as it stood when its zone finalized the year: the zone that
+    graded it, also if the organization moves to another zone later."""
 
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField("年度")
     # As they were when the year was finalized: the sheet of a past year keeps its names.
@@ -571,7 +592,9 @@ class AnnualResult(models.Model):
         verbose_name_plural = "年度结果"
         ordering = ["year", "rank", "organization_id"]
         indexes = [
-            models.Index(fields=["year", "rank", "organization"], name="annual_result_by_rank")
+            models.Index(
+                fields=["zone", "year", "rank", "organization"], name="annual_result_by_rank"
+            )
         ]
         constraints = [
             models.UniqueConstraint(fields=["year", "organization"], name="annual_result_once"),

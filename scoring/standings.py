@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F, FilteredRelation, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from orgs.models import Organization, OrganizationQuerySet, TierAssignment
+from orgs.models import Organization, OrganizationQuerySet, TierAssignment, Zone
 
 from . import rules
 from .models import Level, Notice, Rectification, RuleSet, Scorecard, Status, Warning
@@ -36,8 +36,10 @@ class Standing:
         return self.level != rules.NOT_WARNED
 
 
-def thresholds_by_year(years: Iterable[int]) -> dict[int, rules.Thresholds]:
-    return {rs.year: rs.thresholds for rs in RuleSet.objects.filter(year__in=set(years))}
+def thresholds_by_year(zone: Zone | int, years: Iterable[int]) -> dict[int, rules.Thresholds]:
+    """{year: thresholds} of the zone's rule sets among `years`."""
+    rule_sets = RuleSet.objects.filter(zone=zone, year__in=set(years))
+    return {rs.year: rs.thresholds for rs in rule_sets}
 
 
 def level_at(
@@ -66,11 +68,14 @@ def scorecard_of(year: int) -> FilteredRelation:
     return FilteredRelation("scorecards", condition=Q(scorecards__year=year))
 
 
-def with_quarter(organizations: OrganizationQuerySet, year: int, quarter: int) -> QuerySet:
+def with_quarter(
+    zone: Zone, organizations: OrganizationQuerySet, year: int, quarter: int
+) -> QuerySet:
     """Annotate `q_total`, `q_entries` and `q_level` of (year, quarter) and `p1_total`,
-    `p2_total` of the two quarters before it. An organization without a scorecard recorded
-    nothing: its total is 0, and the rule set's red line (always above 0) makes that red."""
-    thresholds = thresholds_by_year([year, year - 1])
+    `p2_total` of the two quarters before it, for organizations of `zone`. One without a
+    scorecard recorded nothing: its total is 0, and the rule set's red line (always above 0)
+    makes that red."""
+    thresholds = thresholds_by_year(zone, [year, year - 1])
     empty_level = rules.warning_level(
         ZERO, thresholds.get(year), previous_warned=False, before_previous_warned=False
     )
@@ -91,13 +96,14 @@ def with_quarter(organizations: OrganizationQuerySet, year: int, quarter: int) -
 
 
 def quarter_standings(
-    organizations: OrganizationQuerySet, year: int, quarter: int
+    zone: Zone, organizations: OrganizationQuerySet, year: int, quarter: int
 ) -> dict[int, Standing]:
-    """{organization_id: Standing} for every organization in the queryset, from one query."""
+    """{organization_id: Standing} for every organization in the queryset (of `zone`), from
+    one query."""
     before, before_that = rules.previous_quarters(year, quarter, 2)
-    ruled = set(thresholds_by_year([before[0], before_that[0]]))
+    ruled = set(thresholds_by_year(zone, [before[0], before_that[0]]))
     rows = (
-        with_quarter(organizations, year, quarter)
+        with_quarter(zone, organizations, year, quarter)
         .order_by()
         .values_list("pk", "q_total", "q_entries", "p1_total", "p2_total", "q_level")
     )
@@ -165,7 +171,7 @@ def _tier_statement(vendor: str) -> tuple[str, tuple[str, ...]]:
     return sql, names
 
 
-def status_stamps(org_id: int, year: int) -> StatusStamps:
+def status_stamps(org_id: int, zone_id: int, year: int) -> StatusStamps:
     """What the secretary's page needs to know before it knows whether its cached fragment is
     still good, in one statement: plain SQL, as this runs on every load of that page."""
     tier_sql, tier_params = _tier_statement(connection.vendor)
@@ -178,13 +184,13 @@ def status_stamps(org_id: int, year: int) -> StatusStamps:
           ({tier_sql}),
           (SELECT total FROM {cards} WHERE organization_id = %s AND year = %s),
           (SELECT updated_at FROM {cards} WHERE organization_id = %s AND year = %s),
-          (SELECT updated_at FROM {rule_sets} WHERE year = %s),
+          (SELECT updated_at FROM {rule_sets} WHERE zone_id = %s AND year = %s),
           (SELECT COUNT(*) FROM {tasks} t JOIN {warnings} w ON w.id = t.warning_id
              WHERE w.organization_id = %s AND t.status <> %s)
     """
     values = {"org": org_id, "year": year}
     params: list[int | str] = [values[name] for name in tier_params]
-    params += [org_id, year, org_id, year, year, org_id, Status.ACCEPTED.value]
+    params += [org_id, year, org_id, year, zone_id, year, org_id, Status.ACCEPTED.value]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         tier, total, card_changed, rules_changed, open_tasks = cursor.fetchone()
@@ -212,7 +218,7 @@ class NoticeRow:
 def notice_rows(notice: Notice, warnings: QuerySet) -> list[NoticeRow]:
     """The rows of `warnings` (of `notice`), red first."""
     year = notice.year
-    thresholds = RuleSet.objects.get(year=year).thresholds
+    thresholds = RuleSet.objects.get(zone=notice.zone_id, year=year).thresholds
     organizations = {
         o.pk: o
         for o in Organization.objects.filter(pk__in=warnings.values("organization_id"))

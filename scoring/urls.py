@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import grading, imports, points, rectifications, rulesets, status, warnings
+from .views import compare, grading, imports, points, rectifications, rulesets, status, warnings
 
 app_name = "scoring"
 
 urlpatterns = [
+    path("compare/", compare.compare, name="compare"),
     path("rules/", rulesets.rules_index, name="rules"),
     path("rules/new/", rulesets.rule_set_create, name="rule_set_create"),
     path("rules/<int:year>/", rulesets.rule_set_detail, name="rule_set"),

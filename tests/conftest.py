@@ -3,7 +3,18 @@ from types import SimpleNamespace
 
 import pytest
 
-from orgs.models import Kind, Organization, Role, Sector, TierAssignment, TierSource, User
+from orgs.models import (
+    Kind,
+    Organization,
+    Region,
+    RegionKind,
+    Role,
+    Sector,
+    TierAssignment,
+    TierSource,
+    User,
+    Zone,
+)
 
 PASSWORD = "a-long-test-password"
 
@@ -16,6 +27,8 @@ def make_user(username, role, **extra):
 
 
 def make_org(parent, code, name=None, *, kind=Kind.BRANCH, sector=Sector.NON_PUBLIC, **extra):
+    """An organization under `parent` (in its zone), or with parent None the root of the zone
+    given as `zone=`."""
     org = Organization(
         code=code,
         name=name or f"{code}党支部",
@@ -37,35 +50,78 @@ def set_tier(org, year, tier):
     )
 
 
-@pytest.fixture
-def zone(db):
-    """A tiny zone: root → committees A and B; A has branches a1, a2; B has b1.
+def build_zone():
+    """A tiny zone (`zone.zone`, in the city `zone.city`): root → committees A and B; A has
+    branches a1, a2; B has b1.
 
     The committee viewer sees A's subtree; the secretary runs a1; `outsider` runs b1.
     """
-    root = make_org(None, "ROOT", "开发区党工委", kind=Kind.WORKING_COMMITTEE, sector=Sector.AGENCY)
+    city = Region.objects.create(name="测试市", kind=RegionKind.CITY)
+    place = Zone.objects.create(code="ROOT", name="测试开发区", region=city)
+    root = make_org(
+        None, "ROOT", "开发区党工委", kind=Kind.WORKING_COMMITTEE, sector=Sector.AGENCY, zone=place
+    )
     com_a = make_org(root, "A", "甲党委", kind=Kind.COMMITTEE)
     com_b = make_org(root, "B", "乙党委", kind=Kind.COMMITTEE, sector=Sector.AGENCY)
-    secretary = make_user("secretary", Role.SECRETARY)
-    outsider = make_user("outsider", Role.SECRETARY)
+    secretary = make_user("secretary", Role.SECRETARY, zone=place)
+    outsider = make_user("outsider", Role.SECRETARY, zone=place)
     a1 = make_org(com_a, "A-1", "甲一支部", secretary=secretary)
     a2 = make_org(com_a, "A-2", "甲二支部", sector=Sector.SOCIAL)
     b1 = make_org(com_b, "B-1", "乙一支部", sector=Sector.AGENCY, secretary=outsider)
     for org, tier in ((com_a, "A"), (com_b, "B"), (a1, "A"), (a2, "C"), (b1, "B")):
         set_tier(org, 2025, tier)
     return SimpleNamespace(
+        zone=place,
+        city=city,
         root=root,
         com_a=com_a,
         com_b=com_b,
         a1=a1,
         a2=a2,
         b1=b1,
-        admin=make_user("admin", Role.ADMIN),
-        staff=make_user("staff", Role.STAFF),
-        viewer=make_user("viewer", Role.COMMITTEE, committee=com_a),
+        admin=make_user("admin", Role.ADMIN, zone=place),
+        staff=make_user("staff", Role.STAFF, zone=place),
+        viewer=make_user("viewer", Role.COMMITTEE, zone=place, committee=com_a),
         secretary=secretary,
         outsider=outsider,
+        city_viewer=make_user("cityviewer", Role.REGION, region=city),
+        platform=make_user("platform", Role.PLATFORM),
     )
+
+
+@pytest.fixture
+def zone(db):
+    """The tiny zone of `build_zone`, built for each test."""
+    return build_zone()
+
+
+def build_other_zone(zone):
+    """A second zone of the same city, side by side with `zone`: root → committee X → x1,
+    with its own office and secretary, and the same organization codes where it can."""
+    place = Zone.objects.create(code="OTHER", name="另一县区", region=zone.city)
+    root = make_org(
+        None, "OTHER", "另一县区委", kind=Kind.WORKING_COMMITTEE, sector=Sector.AGENCY, zone=place
+    )
+    com_x = make_org(root, "A", "丙党委", kind=Kind.COMMITTEE)
+    secretary = make_user("xsecretary", Role.SECRETARY, zone=place)
+    x1 = make_org(com_x, "A-1", "丙一支部", secretary=secretary)
+    for org in (com_x, x1):
+        set_tier(org, 2025, "B")
+    return SimpleNamespace(
+        zone=place,
+        root=root,
+        com_x=com_x,
+        x1=x1,
+        admin=make_user("xadmin", Role.ADMIN, zone=place),
+        staff=make_user("xstaff", Role.STAFF, zone=place),
+        secretary=secretary,
+    )
+
+
+@pytest.fixture
+def other_zone(zone):
+    """The second zone of `build_other_zone`, beside `zone`."""
+    return build_other_zone(zone)
 
 
 @pytest.fixture
@@ -87,7 +143,7 @@ def rule_set(zone):
     """The default catalogue for 2025 (a past year, so no month of it is in the future)."""
     from scoring.services.rulesets import create_rule_set
 
-    return create_rule_set(year=2025, user=zone.admin)
+    return create_rule_set(zone=zone.zone, year=2025, user=zone.admin)
 
 
 @pytest.fixture
@@ -103,12 +159,12 @@ def score(org, year, quarter, total, *, veto=False):
     from scoring.models import RuleSet
     from scoring.services.points import Cell, record_points
 
-    rule_set = RuleSet.objects.get(year=year)
+    rule_set = RuleSet.objects.get(zone=org.zone_id, year=year)
     month = quarter * 3 - 2
     left = Decimal(str(total))
     cells = []
     for item in rule_set.ordered_items():
-        if left <= 0 or item.kind == "deduction":
+        if left <= 0 or item.is_deduction:
             continue
         points = min(item.quarterly_cap, left)
         cells.append(Cell(org.pk, item.pk, month, points))
@@ -117,7 +173,7 @@ def score(org, year, quarter, total, *, veto=False):
     if veto:
         d2 = rule_set.items.get(code="D2")
         cells.append(Cell(org.pk, d2.pk, month, -d2.quarterly_cap))
-    record_points(year=year, cells=cells, user=None, reason="测试")
+    record_points(zone=org.zone, year=year, cells=cells, user=None, reason="测试")
 
 
 @pytest.fixture(autouse=True)
@@ -128,12 +184,16 @@ def private_media(settings, tmp_path):
 @pytest.fixture
 def published(zone, rule_set):
     """2025 Q1 published: a1 is yellow (24), everyone else without entries is red."""
-    import datetime
+    return publish_first_quarter(zone)
 
+
+def publish_first_quarter(zone):
+    """Score a1 24 in 2025 Q1 and publish the quarter's notice (the 2025 rule set must exist)."""
     from scoring.services.notices import publish_notice
 
     score(zone.a1, 2025, 1, 24)
     return publish_notice(
+        zone=zone.zone,
         year=2025,
         quarter=1,
         number=1,

@@ -48,7 +48,11 @@ def upload(client, data, name="模板.xlsx", month=3):
 
 def test_the_template_lists_every_organization_with_caps_and_current_values(zone, items, rule_set):
     record_points(
-        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")], user=None, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")],
+        user=None,
+        reason="",
     )
     ws = openpyxl.load_workbook(BytesIO(template(rule_set))).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
@@ -142,7 +146,12 @@ def test_data_typed_in_a_column_without_an_item_is_named_not_dropped(zone, items
     out = BytesIO()
     wb.save(out)
     parsed = month_template.parse(
-        out.getvalue(), "t.xlsx", year=2025, month=3, items=rule_set.ordered_items()
+        out.getvalue(),
+        "t.xlsx",
+        zone=zone.zone,
+        year=2025,
+        month=3,
+        items=rule_set.ordered_items(),
     )
     column = openpyxl.utils.get_column_letter(beyond)
     assert [(p.row, p.column, p.reason) for p in parsed.problems] == [
@@ -181,7 +190,11 @@ def test_a_preview_that_went_stale_is_shown_again_instead_of_saved(zone, items, 
     client = login(zone.staff)
     response = upload(client, fill(template(rule_set), {("A-1", "2.1"): 3}))
     record_points(
-        year=2025, cells=[Cell(zone.a2.pk, items["2.1"].pk, 3, "1")], user=zone.admin, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a2.pk, items["2.1"].pk, 3, "1")],
+        user=zone.admin,
+        reason="",
     )
     page = client.post(response["Location"], {"confirm": "1"})
     assert "预览之后有人修改了本月积分" in page.content.decode()
@@ -285,7 +298,12 @@ def test_it_names_duplicate_rows_and_unknown_item_columns(zone, items, rule_set)
     out = BytesIO()
     wb.save(out)
     parsed = month_template.parse(
-        out.getvalue(), "t.xlsx", year=2025, month=3, items=rule_set.ordered_items()
+        out.getvalue(),
+        "t.xlsx",
+        zone=zone.zone,
+        year=2025,
+        month=3,
+        items=rule_set.ordered_items(),
     )
     reasons = [p.reason for p in parsed.problems]
     assert "小项“9.9 不存在的小项”不在 2025 年度评分细则中" in reasons
@@ -381,6 +399,7 @@ def test_the_import_command_records_the_office_user_as_the_author(
 
 def test_the_export_command_writes_every_entry_of_the_year(zone, items, tmp_path):
     record_points(
+        zone=zone.zone,
         year=2025,
         cells=[
             Cell(zone.a1.pk, items["2.1"].pk, 3, "2", note='=HYPERLINK("http://x")'),
@@ -421,7 +440,11 @@ def test_a_formula_cell_is_refused_by_name_and_never_clears_a_value(
     zone, items, rule_set, login, value, reason
 ):
     record_points(
-        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")], user=None, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")],
+        user=None,
+        reason="",
     )
     # Saved by openpyxl, a formula has no cached value: read for its value it would be empty.
     response = upload(login(zone.staff), fill(template(rule_set), {("A-1", "2.1"): value}))
@@ -441,6 +464,7 @@ def test_error_dates_and_booleans_in_a_file_are_refused_never_cleared(zone, item
     import datetime
 
     record_points(
+        zone=zone.zone,
         year=2025,
         cells=[Cell(zone.a1.pk, items[code].pk, 3, "1") for code in ("1.1", "1.2", "1.3")],
         user=None,

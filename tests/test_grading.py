@@ -82,41 +82,49 @@ def test_grading_runs_two_queries_whatever_the_zones_size(
 
 
 def test_finalizing_stores_the_year_and_freezes_it(zone, items, rule_set, year):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     stored = {r.organization.code: r for r in AnnualResult.objects.select_related("organization")}
     assert (stored["A-1"].grade, stored["A-1"].rank, stored["A-1"].tier) == (1, 1, "A")
     assert stored["B-1"].note == "一票否决，定为三档"
     with pytest.raises(PointsRejected) as excinfo:
         record_points(
-            year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 5, "0")], user=zone.staff, reason=""
+            zone=zone.zone,
+            year=2025,
+            cells=[Cell(zone.a1.pk, items["2.1"].pk, 5, "0")],
+            user=zone.staff,
+            reason="",
         )
     assert "2025 年度已定级" in excinfo.value.errors[0].message
     with pytest.raises(Refused, match="请先撤销定级"):
-        reopen_month(year=2025, month=5, user=zone.staff, reason="改")
+        reopen_month(zone=zone.zone, year=2025, month=5, user=zone.staff, reason="改")
     with pytest.raises(Refused, match="已经定级"):
-        finalize_year(year=2025, user=zone.staff)
+        finalize_year(zone=zone.zone, year=2025, user=zone.staff)
 
 
 def test_a_running_year_cannot_be_finalized(zone, rule_set):
     this_year = datetime.date.today().year
-    create_rule_set(year=this_year, user=zone.admin, copy_from=rule_set)
+    create_rule_set(zone=zone.zone, year=this_year, user=zone.admin, copy_from=rule_set)
     with pytest.raises(Refused, match="尚未结束"):
-        finalize_year(year=this_year, user=zone.staff)
+        finalize_year(zone=zone.zone, year=this_year, user=zone.staff)
 
 
 def test_reopening_a_year_needs_a_reason_and_discards_the_results(zone, items, rule_set, year):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     with pytest.raises(Refused, match="必须填写原因"):
-        reopen_year(year=2025, user=zone.staff, reason=" ")
-    reopen_year(year=2025, user=zone.staff, reason="甲二支部四季度漏记")
+        reopen_year(zone=zone.zone, year=2025, user=zone.staff, reason=" ")
+    reopen_year(zone=zone.zone, year=2025, user=zone.staff, reason="甲二支部四季度漏记")
     assert not AnnualResult.objects.exists()
-    reopen_month(year=2025, month=10, user=zone.staff, reason="补记")
+    reopen_month(zone=zone.zone, year=2025, month=10, user=zone.staff, reason="补记")
     record_points(
-        year=2025, cells=[Cell(zone.a2.pk, items["F1"].pk, 10, "2")], user=zone.staff, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a2.pk, items["F1"].pk, 10, "2")],
+        user=zone.staff,
+        reason="",
     )
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     assert AnnualResult.objects.get(organization=zone.a2).total == 87
-    state = YearState.objects.get(year=2025)
+    state = YearState.objects.get(zone=zone.zone, year=2025)
     assert [
         h.history_change_reason for h in state.history.order_by("history_date", "history_id")
     ] == [
@@ -127,12 +135,12 @@ def test_reopening_a_year_needs_a_reason_and_discards_the_results(zone, items, r
 
 
 def test_proposals_are_confirmed_at_once_with_single_overrides(zone, rule_set, year):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     a2 = AnnualResult.objects.get(organization=zone.a2)
     with pytest.raises(Refused, match="必须填写原因"):
         override_tier(result=a2, tier="A", reason="", user=zone.staff)
     override_tier(result=a2, tier="A", reason="获市级表彰，保留示范型", user=zone.staff)
-    confirm_tiers(year=2025, user=zone.staff)
+    confirm_tiers(zone=zone.zone, year=2025, user=zone.staff)
     new = {
         t.organization.code: t
         for t in TierAssignment.objects.filter(year=2026).select_related("organization")
@@ -149,7 +157,7 @@ def test_proposals_are_confirmed_at_once_with_single_overrides(zone, rule_set, y
     assert all(t.source == TierSource.GRADING and t.set_by == zone.staff for t in new.values())
     assert Organization.objects.filter(pk=zone.a2.pk).with_tier(2026).get().tier == "A"
     with pytest.raises(Refused, match="已经确认"):
-        confirm_tiers(year=2025, user=zone.staff)
+        confirm_tiers(zone=zone.zone, year=2025, user=zone.staff)
     with pytest.raises(Refused, match="已确认"):
         override_tier(result=a2, tier="B", reason="x", user=zone.staff)
 
@@ -163,7 +171,7 @@ def test_the_grading_page_shows_distribution_and_filters(zone, rule_set, year, l
     assert "按当前积分预估" in response.content.decode()
     only_third = client.get(reverse("scoring:grading", args=[2025]), {"grade": "3"})
     assert [r.code for r in only_third.context["rows"]] == ["B-1", "A", "B"]
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     stored = client.get(reverse("scoring:grading", args=[2025]), {"sector": "agency"})
     assert [r.code for r in stored.context["rows"]] == ["B-1", "B"]
     assert "已定级" in stored.content.decode()
@@ -184,7 +192,7 @@ def test_the_grading_page_query_count_does_not_grow(
     client = login(zone.staff)
     with django_assert_max_num_queries(16):
         client.get(reverse("scoring:grading", args=[2025]))
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     with django_assert_max_num_queries(16):
         response = client.get(reverse("scoring:grading", args=[2025]))
     assert len(response.context["rows"]) == 35
@@ -193,7 +201,7 @@ def test_the_grading_page_query_count_does_not_grow(
 def test_pages_finalize_override_and_confirm(zone, rule_set, year, login):
     client = login(zone.staff)
     client.post(reverse("scoring:finalize", args=[2025]))
-    assert YearState.objects.get(year=2025).finalized
+    assert YearState.objects.get(zone=zone.zone, year=2025).finalized
     url = reverse("scoring:tier_override", args=[2025, zone.a2.pk])
     page = client.post(url, {"tier": "A", "reason": ""}, follow=True)
     assert "甲二支部：调整建议类别必须填写原因" in page.content.decode()
@@ -209,7 +217,7 @@ def sheet(response):
 
 
 def test_the_grade_sheet_has_exactly_the_columns_and_a_print_layout(zone, rule_set, year, login):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     response = login(zone.staff).get(reverse("scoring:grades_export", args=[2025]))
     assert (
         "filename*=utf-8''2025%E5%B9%B4%E5%BA%A6%E8%AF%84%E7%BA%A7%E8%A1%A8.xlsx"
@@ -217,7 +225,7 @@ def test_the_grade_sheet_has_exactly_the_columns_and_a_print_layout(zone, rule_s
     )
     wb = sheet(response)
     ws = wb["年度评级表"]
-    assert ws["A1"].value == "六安开发区2025年度基层党组织积分制管理评级表"
+    assert ws["A1"].value == "测试开发区2025年度基层党组织积分制管理评级表"
     assert ws["A2"].value.startswith("制表日期：")
     assert [c.value for c in ws[3]] == [name for name, _ in GRADE_COLUMNS]
     first = [c.value for c in ws[4]]
@@ -259,12 +267,13 @@ def test_every_export_writes_hostile_text_as_plain_text(zone, rule_set, year, lo
         org.short_name = name
         org.save()
     record_points(
+        zone=zone.zone,
         year=2025,
         cells=[Cell(zone.a1.pk, rule_set.items.get(code="2.1").pk, 1, "3", note='=HYPERLINK("x")')],
         user=zone.staff,
         reason="",
     )
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     client = login(zone.staff)
     books = [
         sheet(client.get(reverse("scoring:grades_export", args=[2025]))),
@@ -310,7 +319,7 @@ def test_the_tiers_page_query_count_does_not_grow(
 
     for i in range(30):
         make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     client = login(zone.staff)
     with django_assert_max_num_queries(14):
         response = client.get(reverse("scoring:tiers", args=[2025]))
@@ -318,7 +327,7 @@ def test_the_tiers_page_query_count_does_not_grow(
 
 
 def test_a_finalized_sheet_keeps_the_proposal_and_notes_the_override(zone, rule_set, year, login):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     a2 = AnnualResult.objects.get(organization=zone.a2)
     override_tier(result=a2, tier="A", reason="获市级表彰", user=zone.staff)
     ws = sheet(login(zone.staff).get(reverse("scoring:grades_export", args=[2025])))["年度评级表"]
@@ -337,7 +346,7 @@ def test_provisional_ranks_stay_zone_wide_whatever_the_filter(zone, rule_set, ye
 
 def test_the_running_years_sheet_counts_warnings_like_the_page(zone, rule_set, login):
     today = datetime.date.today()
-    create_rule_set(year=today.year, user=zone.admin, copy_from=rule_set)
+    create_rule_set(zone=zone.zone, year=today.year, user=zone.admin, copy_from=rule_set)
     client = login(zone.staff)
     page = client.get(reverse("scoring:grading", args=[today.year])).context["rows"]
     ws = sheet(client.get(reverse("scoring:grades_export", args=[today.year])))["年度评级表"]
@@ -348,16 +357,16 @@ def test_the_running_years_sheet_counts_warnings_like_the_page(zone, rule_set, l
 
 
 def test_a_year_whose_tiers_are_confirmed_cannot_be_reopened(zone, rule_set, year, login):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     override_tier(
         result=AnnualResult.objects.get(organization=zone.a2),
         tier="A",
         reason="表彰",
         user=zone.staff,
     )
-    confirm_tiers(year=2025, user=zone.staff)
+    confirm_tiers(zone=zone.zone, year=2025, user=zone.staff)
     with pytest.raises(Refused, match="2026 年度分类已按本次定级确认，不能再撤销定级"):
-        reopen_year(year=2025, user=zone.staff, reason="漏记")
+        reopen_year(zone=zone.zone, year=2025, user=zone.staff, reason="漏记")
     assert AnnualResult.objects.get(organization=zone.a2).override_reason == "表彰"
     assert TierAssignment.objects.filter(year=2026).count() == 5
     html = login(zone.staff).get(reverse("scoring:grading", args=[2025])).content.decode()
@@ -365,7 +374,7 @@ def test_a_year_whose_tiers_are_confirmed_cannot_be_reopened(zone, rule_set, yea
 
 
 def test_confirming_keeps_a_next_year_tier_set_by_hand(zone, rule_set, year, login):
-    finalize_year(year=2025, user=zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
     assign_tier(
         organization=zone.a1,
         year=2026,
@@ -387,9 +396,9 @@ def test_confirming_keeps_a_next_year_tier_set_by_hand(zone, rule_set, year, log
 
 def test_a_finalized_year_reads_back_the_same_rows_it_stored(zone, rule_set, year):
     live = list(live_rows(rule_set, today=datetime.date(2026, 1, 1)))
-    finalize_year(year=2025, user=zone.staff)
-    assert list(stored_rows(stored_results(2025))) == live
-    as_floats = list(stored_rows(stored_results(2025), as_floats=True))
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
+    assert list(stored_rows(stored_results(zone.zone, 2025))) == live
+    as_floats = list(stored_rows(stored_results(zone.zone, 2025), as_floats=True))
     assert [(r.code, r.total, r.grade) for r in as_floats] == [
         (r.code, float(r.total), r.grade) for r in live
     ]

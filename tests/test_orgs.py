@@ -46,7 +46,7 @@ def test_it_creates_an_organization_under_its_parent_with_covered_units(zone, lo
 def test_it_refuses_a_duplicate_code_and_saves_nothing(zone, login):
     response = login(zone.admin).post(reverse("orgs:create"), org_form(zone, code="a-1"))
     assert response.status_code == 200
-    assert "该组织编码已被其他组织使用" in response.content.decode()
+    assert "该组织编码已被本区其他组织使用" in response.content.decode()
     assert not CoveredUnit.objects.filter(name="安徽测试科技有限公司").exists()
 
 
@@ -105,7 +105,7 @@ def test_the_root_cannot_get_a_second(zone, login):
     response = login(zone.admin).post(
         reverse("orgs:create"), org_form(zone, kind="working_committee")
     )
-    assert "开发区党工委只有一个" in response.content.decode()
+    assert "党工委每个开发区只有一个" in response.content.decode()
 
 
 def test_it_refuses_a_tier_change_without_a_reason(zone, login):

@@ -1,35 +1,79 @@
-"""Every URL × every role.
+"""Every URL × every role, with two zones side by side.
 
-Adding a URL without a row here fails `test_every_url_is_in_the_matrix`.
+Adding a URL without a row here fails `test_every_url_is_in_the_matrix`. The roles are those
+of the first zone, the office of the second (`xstaff`, who must find nothing of the first
+zone's objects), a city viewer and the platform administrator (both looking at the first zone).
+
+The cases only read the data, or change it inside their own transaction, so the data is built
+once for the module (as Django's setUpTestData does) instead of once for each of them.
 """
 
+import copy
+import shutil
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections, transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from scoring.models import ImportBatch, Rectification
+from orgs import access
+from orgs.models import TierAssignment, User
+from scoring.models import AnnualResult, ImportBatch, Rectification, YearState
 from scoring.services.grading import finalize_year
 from scoring.services.rectifications import submit_rectification
 from scoring.services.rulesets import create_rule_set
 from scoring.sheets import month_template
 
-ROLES = ("anon", "admin", "staff", "viewer", "secretary")
+from .conftest import build_other_zone, build_zone, publish_first_quarter
+
+ROLES = ("anon", "admin", "staff", "viewer", "secretary", "xstaff", "city", "platform")
+CROSS_ZONE = ("city", "platform")
 
 
-def codes(anon=302, admin=200, staff=200, viewer=200, secretary=200):
-    return {"anon": anon, "admin": admin, "staff": staff, "viewer": viewer, "secretary": secretary}
+def codes(
+    anon=302,
+    admin=200,
+    staff=200,
+    viewer=200,
+    secretary=200,
+    xstaff=None,
+    city=None,
+    platform=None,
+):
+    """Expected answers by role. By default the second zone's office gets what the first's
+    staff gets (a page of its own zone), and the city and platform get what the committee
+    viewer gets (reading, never writing)."""
+    return {
+        "anon": anon,
+        "admin": admin,
+        "staff": staff,
+        "viewer": viewer,
+        "secretary": secretary,
+        "xstaff": staff if xstaff is None else xstaff,
+        "city": viewer if city is None else city,
+        "platform": (viewer if city is None else city) if platform is None else platform,
+    }
 
 
 EVERYONE = codes()
 READERS = codes(secretary=403)
 OFFICE = codes(viewer=403, secretary=403)
-ADMIN = codes(staff=403, viewer=403, secretary=403)
-# An object outside the viewer's and the secretary's scope answers 404 before any role check.
-OFFICE_OUTSIDE = codes(viewer=404, secretary=404)
-ADMIN_OUTSIDE = codes(staff=403, viewer=404, secretary=404)
-
+ADMIN = codes(staff=403, viewer=403, secretary=403, xstaff=403)
+PLATFORM = codes(
+    admin=403, staff=403, viewer=403, secretary=403, xstaff=403, city=403, platform=200
+)
+CROSS = codes(admin=403, staff=403, viewer=403, secretary=403, xstaff=403, city=200, platform=200)
+# An object of the first zone: reachable in its own scope, and by the city and platform.
+IN_ZONE = codes(xstaff=404, city=200)
+# An object outside the committee viewer's and the secretary's scope answers 404 before any
+# role check; the second zone's office never finds it.
+OFFICE_OUTSIDE = codes(viewer=404, secretary=404, xstaff=404, city=200)
+# Writing an object of the first zone: its office only; readers who see it get 403.
+WRITE_IN_ZONE = codes(viewer=403, secretary=403, xstaff=404, city=403)
+WRITE_OUTSIDE = codes(viewer=404, secretary=404, xstaff=404, city=403)
 
 MONTH = {"year": 2025, "month": 3}
 
@@ -52,97 +96,256 @@ class Case:
 
 
 CASES = [
-    Case("home", codes(admin=302, staff=302, viewer=302, secretary=302)),
-    Case("login", codes(anon=200, admin=302, staff=302, viewer=302, secretary=302)),
-    Case("logout", codes(302, 302, 302, 302, 302), method="post"),
+    Case("home", codes(admin=302, staff=302, viewer=302, secretary=302, city=302)),
+    Case("login", codes(anon=200, admin=302, staff=302, viewer=302, secretary=302, city=302)),
+    Case("logout", codes(302, 302, 302, 302, 302, city=302), method="post"),
     Case("password_change", EVERYONE),
     Case("password_change_done", EVERYONE),
-    Case("admin:index", codes(staff=302, viewer=302, secretary=302)),
+    # Django's admin is the platform's and the developers', never a zone's.
+    Case(
+        "admin:index",
+        codes(admin=302, staff=302, viewer=302, secretary=302, city=302, platform=200),
+    ),
     Case("orgs:list", codes(secretary=302)),
     Case("orgs:create", ADMIN),
     Case("orgs:create", ADMIN, method="post"),
-    Case("orgs:detail", EVERYONE, {"pk": "a1"}),
-    Case("orgs:detail", codes(viewer=404, secretary=404), {"pk": "b1"}),
-    Case("orgs:edit", ADMIN, {"pk": "a1"}),
-    Case("orgs:edit", ADMIN, {"pk": "a1"}, method="post"),
-    Case("orgs:edit", ADMIN_OUTSIDE, {"pk": "b1"}),
-    Case("orgs:tier", OFFICE, {"pk": "a1"}),
-    Case("orgs:tier", OFFICE, {"pk": "a1"}, method="post"),
-    Case("orgs:tier", OFFICE_OUTSIDE, {"pk": "b1"}),
-    Case("scoring:rules", codes(302, 302, 302, 302, 302)),
+    Case("orgs:detail", IN_ZONE, {"pk": "a1"}),
+    Case("orgs:detail", OFFICE_OUTSIDE, {"pk": "b1"}),
+    Case(
+        "orgs:edit", codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403), {"pk": "a1"}
+    ),
+    Case(
+        "orgs:edit",
+        codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403),
+        {"pk": "a1"},
+        method="post",
+    ),
+    Case(
+        "orgs:edit", codes(staff=403, viewer=404, secretary=404, xstaff=404, city=403), {"pk": "b1"}
+    ),
+    Case("orgs:tier", WRITE_IN_ZONE, {"pk": "a1"}),
+    Case("orgs:tier", WRITE_IN_ZONE, {"pk": "a1"}, method="post"),
+    Case("orgs:tier", WRITE_OUTSIDE, {"pk": "b1"}),
+    Case("orgs:move", PLATFORM, {"pk": "a1"}),
+    Case("orgs:move", PLATFORM, {"pk": "a1"}, method="post"),
+    Case("orgs:zones", CROSS),
+    Case("orgs:zone_create", PLATFORM),
+    Case("orgs:zone_create", PLATFORM, method="post"),
+    Case("orgs:zone_choose", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "place"}),
+    Case(
+        "orgs:zone_choose",
+        codes(admin=403, staff=403, viewer=403, secretary=403, xstaff=403, city=302, platform=302),
+        {"pk": "other_place"},
+        method="post",
+    ),
+    Case("scoring:compare", CROSS),
+    Case("scoring:rules", codes(302, 302, 302, 302, 302, city=302)),
     Case("scoring:rule_set", EVERYONE, {"year": 2025}),
     Case("scoring:rule_set_create", ADMIN),
     Case("scoring:rule_set_create", ADMIN, method="post"),
+    # The second zone has no 2026 rule set: its administrator's URL of that year finds nothing.
     Case("scoring:rule_set_edit", ADMIN, {"year": 2025}),
     Case("scoring:rule_set_edit", ADMIN, {"year": 2025}, method="post"),
-    Case("scoring:grid_current", codes(admin=302, staff=302, viewer=403, secretary=403)),
-    Case("scoring:grid", OFFICE, {"year": 2025, "month": 3}),
-    Case("scoring:save", codes(405, 405, 405, 405, 405)),
-    Case("scoring:save", codes(admin=400, staff=400, viewer=403, secretary=403), method="post"),
-    Case("scoring:close", codes(302, 302, 302, 403, 403), {"year": 2025, "month": 3}, "post"),
-    Case("scoring:reopen", codes(admin=302, staff=302, viewer=403, secretary=403), MONTH),
-    Case("scoring:template", OFFICE, MONTH),
-    Case("scoring:import", OFFICE, MONTH),
-    Case("scoring:import", OFFICE, MONTH, method="post"),
+    Case("scoring:grid_current", codes(admin=302, staff=302, viewer=403, secretary=403, city=403)),
+    Case("scoring:grid", codes(viewer=403, secretary=403, city=403), MONTH),
+    Case("scoring:save", codes(405, 405, 405, 405, 405, 405, 405, 405)),
     Case(
-        "scoring:import_preview", codes(admin=404, viewer=403, secretary=403), {"batch_id": "batch"}
+        "scoring:save",
+        codes(admin=400, staff=400, viewer=403, secretary=403, city=403),
+        method="post",
     ),
-    Case("scoring:sheet", EVERYONE, {"pk": "a1", "year": 2025}),
+    Case("scoring:close", codes(302, 302, 302, 403, 403, city=403), MONTH, "post"),
+    Case("scoring:reopen", codes(admin=302, staff=302, viewer=403, secretary=403, city=403), MONTH),
+    Case("scoring:template", codes(viewer=403, secretary=403, city=403), MONTH),
+    Case("scoring:import", codes(viewer=403, secretary=403, city=403), MONTH),
+    Case("scoring:import", codes(viewer=403, secretary=403, city=403), MONTH, method="post"),
+    Case(
+        "scoring:import_preview",
+        codes(admin=404, viewer=403, secretary=403, xstaff=404, city=403),
+        {"batch_id": "batch"},
+    ),
+    Case("scoring:sheet", IN_ZONE, {"pk": "a1", "year": 2025}),
     Case("scoring:sheet", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
-    Case("scoring:status", EVERYONE, {"pk": "a1"}),
+    Case("scoring:status", IN_ZONE, {"pk": "a1"}),
     Case("scoring:status", OFFICE_OUTSIDE, {"pk": "b1"}),
-    Case("scoring:warnings_index", codes(admin=302, staff=302, viewer=302, secretary=403)),
+    Case(
+        "scoring:warnings_index", codes(admin=302, staff=302, viewer=302, secretary=403, city=302)
+    ),
     Case("scoring:warnings", READERS, {"year": 2025, "quarter": 2}),
     Case("scoring:warnings", READERS, {"year": 2025, "quarter": 1}),
-    Case("scoring:publish", OFFICE, {"year": 2025, "quarter": 2}),
-    Case("scoring:publish", OFFICE, {"year": 2025, "quarter": 2}, method="post"),
-    Case("scoring:notice", READERS, {"year": 2025, "quarter": 1}),
-    Case("scoring:notice_export", READERS, {"year": 2025, "quarter": 1}),
-    Case("scoring:rectifications", READERS),
-    Case("scoring:rectification", EVERYONE, {"pk": "task_a1"}),
-    Case("scoring:rectification", OFFICE_OUTSIDE, {"pk": "task_b1"}),
-    Case("scoring:rectification_submit", codes(405, 405, 405, 405, 405), {"pk": "task_a1"}),
-    Case("scoring:rectification_submit", codes(302, 403, 403, 403, 200), {"pk": "task_a1"}, "post"),
-    Case("scoring:rectification_submit", codes(302, 403, 403, 404, 404), {"pk": "task_b1"}, "post"),
-    Case("scoring:rectification_review", codes(302, 302, 302, 403, 403), {"pk": "task_a1"}, "post"),
-    Case("scoring:rectification_review", codes(302, 302, 302, 404, 404), {"pk": "task_b1"}, "post"),
-    Case("scoring:rectification_attachment", EVERYONE, {"pk": "task_a1"}),
-    Case("scoring:rectification_attachment", OFFICE_OUTSIDE, {"pk": "task_b1"}),
-    Case("scoring:sheet_export", EVERYONE, {"pk": "a1", "year": 2025}),
-    Case("scoring:sheet_export", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
-    Case("scoring:grading_index", codes(admin=302, staff=302, viewer=302, secretary=403)),
-    Case("scoring:grading", READERS, {"year": 2025}),
-    Case("scoring:grading", READERS, {"year": 2026}),
-    Case("scoring:finalize", codes(405, 405, 405, 405, 405), {"year": 2025}),
-    Case("scoring:finalize", codes(302, 302, 302, 403, 403), {"year": 2025}, "post"),
-    Case("scoring:reopen_year", OFFICE, {"year": 2025}),
-    Case("scoring:reopen_year", OFFICE, {"year": 2025}, "post"),
-    Case("scoring:grades_export", OFFICE, {"year": 2025}),
-    Case("scoring:tiers", OFFICE, {"year": 2025}),
-    Case("scoring:tiers_confirm", codes(302, 302, 302, 403, 403), {"year": 2025}, "post"),
     Case(
-        "scoring:tier_override", codes(302, 302, 302, 403, 403), {"year": 2025, "pk": "a1"}, "post"
+        "scoring:publish", codes(viewer=403, secretary=403, city=403), {"year": 2025, "quarter": 2}
     ),
     Case(
-        "scoring:tier_override", codes(302, 404, 404, 403, 403), {"year": 2024, "pk": "a1"}, "post"
+        "scoring:publish",
+        codes(viewer=403, secretary=403, city=403),
+        {"year": 2025, "quarter": 2},
+        method="post",
+    ),
+    # The second zone published nothing: the first zone's notice does not exist for it.
+    Case("scoring:notice", codes(secretary=403, xstaff=404), {"year": 2025, "quarter": 1}),
+    Case("scoring:notice_export", codes(secretary=403, xstaff=404), {"year": 2025, "quarter": 1}),
+    Case("scoring:rectifications", READERS),
+    Case("scoring:rectification", IN_ZONE, {"pk": "task_a1"}),
+    Case("scoring:rectification", OFFICE_OUTSIDE, {"pk": "task_b1"}),
+    Case(
+        "scoring:rectification_submit",
+        codes(405, 405, 405, 405, 405, 405, 405, 405),
+        {"pk": "task_a1"},
+    ),
+    Case(
+        "scoring:rectification_submit",
+        codes(302, 403, 403, 403, 200, xstaff=404, city=403),
+        {"pk": "task_a1"},
+        "post",
+    ),
+    Case(
+        "scoring:rectification_submit",
+        codes(302, 403, 403, 404, 404, xstaff=404, city=403),
+        {"pk": "task_b1"},
+        "post",
+    ),
+    Case(
+        "scoring:rectification_review",
+        codes(302, 302, 302, 403, 403, xstaff=404, city=403),
+        {"pk": "task_a1"},
+        "post",
+    ),
+    Case(
+        "scoring:rectification_review",
+        codes(302, 302, 302, 404, 404, xstaff=404, city=403),
+        {"pk": "task_b1"},
+        "post",
+    ),
+    Case("scoring:rectification_attachment", IN_ZONE, {"pk": "task_a1"}),
+    Case("scoring:rectification_attachment", OFFICE_OUTSIDE, {"pk": "task_b1"}),
+    Case("scoring:sheet_export", IN_ZONE, {"pk": "a1", "year": 2025}),
+    Case("scoring:sheet_export", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
+    Case("scoring:grading_index", codes(admin=302, staff=302, viewer=302, secretary=403, city=302)),
+    Case("scoring:grading", READERS, {"year": 2025}),
+    Case("scoring:grading", codes(secretary=403, xstaff=404), {"year": 2026}),
+    Case("scoring:finalize", codes(405, 405, 405, 405, 405, 405, 405, 405), {"year": 2025}),
+    Case("scoring:finalize", codes(302, 302, 302, 403, 403, city=403), {"year": 2025}, "post"),
+    Case("scoring:reopen_year", codes(viewer=403, secretary=403, city=403), {"year": 2025}),
+    Case("scoring:reopen_year", codes(viewer=403, secretary=403, city=403), {"year": 2025}, "post"),
+    Case("scoring:grades_export", codes(viewer=403, secretary=403, city=403), {"year": 2025}),
+    # The second zone has not finalized 2025: its tiers page sends it back to grading.
+    Case("scoring:tiers", codes(viewer=403, secretary=403, xstaff=302, city=403), {"year": 2025}),
+    Case("scoring:tiers_confirm", codes(302, 302, 302, 403, 403, city=403), {"year": 2025}, "post"),
+    Case(
+        "scoring:tier_override",
+        codes(302, 302, 302, 403, 403, xstaff=404, city=403),
+        {"year": 2025, "pk": "a1"},
+        "post",
+    ),
+    Case(
+        "scoring:tier_override",
+        codes(302, 404, 404, 403, 403, xstaff=404, city=403),
+        {"year": 2024, "pk": "a1"},
+        "post",
     ),
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, published, case, role):
+@contextmanager
+def rolled_back_everywhere():
+    """An atomic block on every database, rolled back however it ends. Test mirrors are left
+    out, as Django's TestCase leaves them out: they stand for their primary's database."""
+    aliases = [
+        alias for alias in connections if not connections[alias].settings_dict["TEST"]["MIRROR"]
+    ]
+    with ExitStack() as blocks:
+        for alias in aliases:
+            blocks.enter_context(transaction.atomic(using=alias))
+        yield
+        for alias in aliases:
+            transaction.set_rollback(True, using=alias)
+
+
+@pytest.fixture(scope="module")
+def module_media(tmp_path_factory):
+    """Where the module's attachments are written once, at set-up."""
+    return tmp_path_factory.mktemp("matrix-uploads")
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path, module_media):
+    """Replaces conftest's empty upload directory per test, which would hide the attachments
+    written at set-up: each case still gets one of its own, a copy of the module's."""
+    settings.MEDIA_ROOT = shutil.copytree(module_media, tmp_path / "uploads")
+
+
+@pytest.fixture(scope="module")
+def module_zone(django_db_setup, django_db_blocker, module_media):
+    """The zones with everything a URL of the matrix can show, built once, inside a
+    transaction that stays open while the module's cases run and is rolled back after the
+    last one. Each case's `db` fixture opens a savepoint inside it and rolls its own changes
+    back to this."""
+    with django_db_blocker.unblock(), ExitStack() as setting_up:
+        setting_up.enter_context(rolled_back_everywhere())
+        # conftest's fast hashing and upload directory are per test: not in force here yet.
+        with override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            MEDIA_ROOT=module_media,
+        ):
+            zone = build_matrix_zones()
+        # Built: keep the transaction open past this block (a failure above rolls it back).
+        outer = setting_up.pop_all()
+    yield zone
+    with django_db_blocker.unblock():
+        outer.close()
+
+
+def build_matrix_zones():
+    """The first zone: a published 2025 Q1 whose rectifications a1's and b1's secretaries have
+    submitted with attachments, an import batch of staff's, a 2026 rule set, 2025 finalized.
+    The second: a 2025 rule set and nothing else."""
+    zone = build_zone()
+    rule_set = create_rule_set(zone=zone.zone, year=2025, user=zone.admin)
+    publish_first_quarter(zone)
     zone.batch = make_batch(zone.staff, rule_set)
     zone.task_a1, zone.task_b1 = (
         Rectification.objects.get(warning__organization=org) for org in (zone.a1, zone.b1)
     )
     for task, user in ((zone.task_a1, zone.secretary), (zone.task_b1, zone.outsider)):
-        pdf = SimpleUploadedFile("整改.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+        pdf = SimpleUploadedFile(
+            "整改.pdf", b"%PDF-1.4 test\n%%EOF", content_type="application/pdf"
+        )
         submit_rectification(rectification=task, user=user, report="整改", attachment=pdf)
-    create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
-    finalize_year(year=2025, user=zone.staff)
+    create_rule_set(zone=zone.zone, year=2026, user=zone.admin, copy_from=rule_set)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
+    other = build_other_zone(zone)
+    create_rule_set(zone=other.zone, year=2025, user=other.admin)
+    zone.xstaff = other.staff
+    zone.city = zone.city_viewer
+    zone.place, zone.other_place = zone.zone, other.zone
+    return zone
+
+
+def make_batch(user, rule_set):
+    content = month_template.write(rule_set, 2025, 3)
+    return ImportBatch.objects.create(
+        user=user, year=2025, month=3, filename="t.xlsx", content=content, fingerprint=""
+    )
+
+
+@pytest.fixture
+def zone(module_zone, db):
+    """The module's zones for one case, deep-copied as setUpTestData's attributes are: signing
+    in stamps `last_login` on the user object, which the next case must not inherit."""
+    return copy.deepcopy(module_zone)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_each_role_gets_what_its_scope_allows(client, zone, case, role):
     if role != "anon":
         client.force_login(getattr(zone, role))
+    if role in CROSS_ZONE:
+        # They look at the first zone, as after choosing it on the zones page.
+        session = client.session
+        session[access.CHOSEN_ZONE] = zone.place.pk
+        session.save()
     url = case.url(zone)
     response = getattr(client, case.method)(url)
     expected = case.expected[role]
@@ -151,11 +354,24 @@ def test_each_role_gets_what_its_scope_allows(client, zone, rule_set, published,
         assert "/login/" in response["Location"]
 
 
-def make_batch(user, rule_set):
-    content = month_template.write(rule_set, 2025, 3)
-    return ImportBatch.objects.create(
-        user=user, year=2025, month=3, filename="t.xlsx", content=content, fingerprint=""
-    )
+@pytest.mark.parametrize("turn", ["one case", "the next"])
+def test_what_a_case_changes_is_gone_for_the_next(client, zone, turn):
+    """Both turns start from the module's data whichever runs first. Confirming the tiers twice
+    answers 302 all the same, so the matrix alone would not notice the first one leaking."""
+    state = YearState.objects.get(zone=zone.place, year=2025)
+    assert state.tiers_confirmed is False
+    assert not TierAssignment.objects.filter(year=2026).exists()
+    assert zone.staff.last_login is None
+    assert User.objects.get(pk=zone.staff.pk).last_login is None
+
+    client.force_login(zone.staff)
+    response = client.post(reverse("scoring:tiers_confirm", kwargs={"year": 2025}))
+
+    assert response.status_code == 302
+    assert YearState.objects.get(zone=zone.place, year=2025).tiers_confirmed is True
+    graded = AnnualResult.objects.filter(zone=zone.place, year=2025).count()
+    assert graded and TierAssignment.objects.filter(year=2026).count() == graded
+    assert zone.staff.last_login is not None
 
 
 def _names(resolver, namespace=""):

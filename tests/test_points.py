@@ -16,7 +16,9 @@ from scoring.standings import level_at, thresholds_by_year
 
 
 def save(zone, *cells, user=None, reason="测试"):
-    return record_points(year=2025, cells=list(cells), user=user or zone.staff, reason=reason)
+    return record_points(
+        zone=zone.zone, year=2025, cells=list(cells), user=user or zone.staff, reason=reason
+    )
 
 
 def cell(org, item, month, value, version=None, note=None):
@@ -38,7 +40,7 @@ def test_the_default_catalogue_has_7_majors_17_sub_items_and_25_routine_points(r
 def test_copying_last_year_keeps_items_and_thresholds(zone, rule_set):
     rule_set.warning_threshold = 26
     rule_set.save()
-    copy = create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
+    copy = create_rule_set(zone=zone.zone, year=2026, user=zone.admin, copy_from=rule_set)
     assert copy.warning_threshold == 26
     assert list(copy.items.values_list("code", "quarterly_cap")) == list(
         rule_set.items.values_list("code", "quarterly_cap")
@@ -128,13 +130,13 @@ def test_clearing_a_cell_keeps_its_row_and_history(zone, items):
 
 
 def test_a_closed_month_changes_only_after_a_reopen_with_a_reason(zone, items):
-    close_month(year=2025, month=3, user=zone.staff)
+    close_month(zone=zone.zone, year=2025, month=3, user=zone.staff)
     with pytest.raises(PointsRejected) as excinfo:
         save(zone, cell(zone.a1, items["2.1"], 3, "1.0"))
     assert "2025年3月已关账，如需修改请先重新开放" in messages(excinfo)[0]
     with pytest.raises(Refused, match="必须填写原因"):
-        reopen_month(year=2025, month=3, user=zone.staff, reason="  ")
-    reopen_month(year=2025, month=3, user=zone.staff, reason="补录甲一支部三月材料")
+        reopen_month(zone=zone.zone, year=2025, month=3, user=zone.staff, reason="  ")
+    reopen_month(zone=zone.zone, year=2025, month=3, user=zone.staff, reason="补录甲一支部三月材料")
     save(zone, cell(zone.a1, items["2.1"], 3, "1.0"), reason="表格录入")
     record = PointEntry.history.get()
     assert record.history_change_reason == "表格录入（重新开放后修改：补录甲一支部三月材料）"
@@ -169,7 +171,11 @@ def test_it_refuses_cells_that_cannot_exist(zone, items, month, org, message):
 def test_it_refuses_a_year_without_rule_set_and_the_future(zone, items):
     with pytest.raises(PointsRejected) as excinfo:
         record_points(
-            year=2099, cells=[cell(zone.a1, items["2.1"], 1, "1")], user=zone.staff, reason=""
+            zone=zone.zone,
+            year=2099,
+            cells=[cell(zone.a1, items["2.1"], 1, "1")],
+            user=zone.staff,
+            reason="",
         )
     assert "2099 年度尚未建立评分细则" in messages(excinfo)[0]
 
@@ -207,11 +213,12 @@ def kept_quarter_totals():
     return kept
 
 
-def kept_levels_are_the_rules_levels():
+def kept_levels_are_the_rules_levels(zone):
     """Every stored level equals the one computed from the stored totals."""
     cards = list(Scorecard.objects.all())
     totals = {(c.organization_id, c.year, n): c.quarter(n) for c in cards for n in range(1, 5)}
-    thresholds = thresholds_by_year({c.year for c in cards} | {c.year - 1 for c in cards})
+    years = {c.year for c in cards} | {c.year - 1 for c in cards}
+    thresholds = thresholds_by_year(zone.zone, years)
     for c in cards:
         for n in range(1, 5):
             expected = level_at(
@@ -268,7 +275,7 @@ def test_kept_totals_always_equal_the_raw_rows(zone, items, batches):
             save(zone, *cells.values())
         assert kept_quarter_totals() == raw_quarter_sums()
         assert annual_sums_are_kept()
-        assert kept_levels_are_the_rules_levels()
+        assert kept_levels_are_the_rules_levels(zone)
 
 
 @pytest.mark.parametrize("value", ["1" + "0" * 30, "9" * 40, 1e30, 10**40, "9" * 28])

@@ -207,6 +207,7 @@ def test_the_list_query_count_does_not_grow_with_rows(
     for i in range(30):
         make_org(zone.com_b, f"B-X{i}", f"乙扩{i}")
     publish_notice(
+        zone=zone.zone,
         year=2025,
         quarter=2,
         number=2,

@@ -44,12 +44,12 @@ def test_every_role_reads_the_rule_set(zone, rule_set, login):
 def test_the_admin_creates_a_year_from_the_default_or_by_copying(zone, rule_set, login):
     client = login(zone.admin)
     client.post(reverse("scoring:rule_set_create"), {"year": "2026", "copy_from": rule_set.pk})
-    copy = RuleSet.objects.get(year=2026)
+    copy = RuleSet.objects.get(zone=zone.zone, year=2026)
     assert copy.items.count() == rule_set.items.count()
     response = client.post(reverse("scoring:rule_set_create"), {"year": "2026"})
     assert "2026 年度的评分细则已存在" in response.content.decode()
     client.post(reverse("scoring:rule_set_create"), {"year": "2027"})
-    assert RuleSet.objects.get(year=2027).items.count() == 21
+    assert RuleSet.objects.get(zone=zone.zone, year=2027).items.count() == 21
 
 
 def test_editing_a_year_without_points_needs_no_reason(zone, rule_set, login):
@@ -62,7 +62,11 @@ def test_editing_a_year_without_points_needs_no_reason(zone, rule_set, login):
 
 def test_editing_a_year_with_points_needs_a_reason_and_is_recorded(zone, items, rule_set, login):
     record_points(
-        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "3")], user=None, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "3")],
+        user=None,
+        reason="",
     )
     client = login(zone.admin)
     index = item_index(rule_set, "4.2")
@@ -84,7 +88,11 @@ def test_editing_a_year_with_points_needs_a_reason_and_is_recorded(zone, items, 
 
 def test_a_cap_cannot_drop_below_what_was_recorded(zone, items, rule_set, login):
     record_points(
-        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")], user=None, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 3, "2.5")],
+        user=None,
+        reason="",
     )
     index = item_index(rule_set, "2.1")
     data = edit_data(rule_set, reason="试图降低", **{f"items-{index}-quarterly_cap": "2"})
@@ -173,6 +181,7 @@ def test_grade_lines_may_rise_with_caps_raised_in_the_same_edit(zone, rule_set, 
 
 def test_the_point_step_cannot_grow_past_points_already_recorded(zone, items, rule_set, login):
     record_points(
+        zone=zone.zone,
         year=2025,
         cells=[
             Cell(zone.a1.pk, items["2.1"].pk, 1, "2.5"),
@@ -194,6 +203,7 @@ def test_the_point_step_cannot_grow_past_points_already_recorded(zone, items, ru
 
 def test_the_point_step_may_grow_when_every_recorded_point_fits(zone, items, rule_set, login):
     record_points(
+        zone=zone.zone,
         year=2025,
         cells=[
             Cell(zone.a1.pk, items["2.1"].pk, 1, "3"),

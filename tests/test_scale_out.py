@@ -74,8 +74,10 @@ def instances(database_url):
             *manage,
             "shell",
             "-c",
-            "from orgs.models import User, Role; "
-            f"u = User(username='staff', role=Role.STAFF); u.set_password('{PASSWORD}'); u.save()",
+            "from orgs.models import User, Role, Zone; "
+            "zone = Zone.objects.create(code='Z1', name='一区'); "
+            "u = User(username='staff', role=Role.STAFF, zone=zone); "
+            f"u.set_password('{PASSWORD}'); u.save()",
         ],
         cwd=ROOT,
         env=env,

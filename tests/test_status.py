@@ -17,7 +17,7 @@ from .conftest import set_tier
 @pytest.fixture
 def this_year(zone, rule_set):
     year = timezone.localdate().year
-    return create_rule_set(year=year, user=zone.admin, copy_from=rule_set)
+    return create_rule_set(zone=zone.zone, year=year, user=zone.admin, copy_from=rule_set)
 
 
 def test_a_secretary_lands_on_their_status_page(zone, this_year, login):
@@ -29,6 +29,7 @@ def test_it_shows_the_quarter_so_far_and_what_is_missing(zone, this_year, login)
     today = timezone.localdate()
     items = {i.code: i for i in this_year.items.all()}
     record_points(
+        zone=zone.zone,
         year=today.year,
         cells=[
             Cell(zone.a1.pk, items["2.1"].pk, today.month, "3"),
@@ -57,6 +58,7 @@ def test_a_change_of_points_shows_at_once_despite_the_cached_fragment(zone, this
     url = reverse("scoring:status", args=[zone.a1.pk])
     assert 'id="so-far">0.0<' in client.get(url).content.decode()
     record_points(
+        zone=zone.zone,
         year=today.year,
         cells=[Cell(zone.a1.pk, items["2.1"].pk, today.month, "3")],
         user=zone.staff,
@@ -64,6 +66,7 @@ def test_a_change_of_points_shows_at_once_despite_the_cached_fragment(zone, this
     )
     assert 'id="so-far">3.0<' in client.get(url).content.decode()
     record_points(
+        zone=zone.zone,
         year=today.year,
         cells=[Cell(zone.a1.pk, items["2.1"].pk, today.month, "2.5")],
         user=zone.staff,
@@ -90,6 +93,7 @@ def test_it_ranks_the_organization_within_its_tier(zone, this_year, login):
     for org in (zone.com_a, zone.a1):
         set_tier(org, year, "A")
     record_points(
+        zone=zone.zone,
         year=year,
         cells=[
             Cell(zone.com_a.pk, items["2.1"].pk, month, "3"),

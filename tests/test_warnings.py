@@ -21,11 +21,12 @@ from .conftest import score
 
 
 def standings(zone, year, quarter):
-    return quarter_standings(Organization.objects.scored(), year, quarter)
+    return quarter_standings(zone.zone, Organization.objects.scored(), year, quarter)
 
 
 def publish(zone, year=2025, quarter=1, number=1, day=datetime.date(2025, 4, 8)):
     return publish_notice(
+        zone=zone.zone,
         year=year,
         quarter=quarter,
         number=number,
@@ -61,7 +62,7 @@ def test_the_year_before_the_system_counts_as_not_warned(zone, rule_set):
 
 
 def test_q1_looks_back_to_last_years_q4_and_q3(zone, rule_set):
-    create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
+    create_rule_set(zone=zone.zone, year=2026, user=zone.admin, copy_from=rule_set)
     score(zone.a1, 2025, 3, 24)
     score(zone.a1, 2025, 4, 24)
     score(zone.a1, 2026, 1, 24)
@@ -75,7 +76,7 @@ def test_q1_looks_back_to_last_years_q4_and_q3(zone, rule_set):
 
 
 def test_each_year_is_judged_by_its_own_threshold(zone, rule_set):
-    lenient = create_rule_set(year=2026, user=zone.admin, copy_from=rule_set)
+    lenient = create_rule_set(zone=zone.zone, year=2026, user=zone.admin, copy_from=rule_set)
     lenient.warning_threshold = 20
     lenient.save()
     score(zone.a1, 2025, 4, 22)
@@ -114,10 +115,10 @@ def test_a_published_quarter_changes_only_after_a_reopen_and_its_notice_stays_as
     notice = publish(zone)
     cell = Cell(zone.a1.pk, items["F1"].pk, 2, "2")
     with pytest.raises(PointsRejected) as excinfo:
-        record_points(year=2025, cells=[cell], user=zone.staff, reason="")
+        record_points(zone=zone.zone, year=2025, cells=[cell], user=zone.staff, reason="")
     assert "2025年2月已关账，如需修改请先重新开放" in excinfo.value.errors[0].message
-    reopen_month(year=2025, month=2, user=zone.staff, reason="补录漏报的特色工作")
-    record_points(year=2025, cells=[cell], user=zone.staff, reason="")
+    reopen_month(zone=zone.zone, year=2025, month=2, user=zone.staff, reason="补录漏报的特色工作")
+    record_points(zone=zone.zone, year=2025, cells=[cell], user=zone.staff, reason="")
     assert standings(zone, 2025, 1)[zone.a1.pk].total == 22
     frozen = notice.warnings.get(organization=zone.a1)
     assert frozen.total == 20
@@ -152,14 +153,20 @@ def test_a_quarter_is_published_once_and_numbers_are_unique(zone, rule_set):
 
 
 def test_notices_are_numbered_within_the_year_they_are_issued(zone, rule_set):
-    q3 = publish(zone, quarter=3, number=next_notice_number(2025), day=datetime.date(2025, 10, 9))
-    q4 = publish(zone, quarter=4, number=next_notice_number(2026), day=datetime.date(2026, 1, 8))
+    q3 = publish(
+        zone, quarter=3, number=next_notice_number(zone.zone, 2025), day=datetime.date(2025, 10, 9)
+    )
+    q4 = publish(
+        zone, quarter=4, number=next_notice_number(zone.zone, 2026), day=datetime.date(2026, 1, 8)
+    )
     assert (q3.label, q4.label) == ("〔2025〕第1号", "〔2026〕第1号")
-    assert (next_notice_number(2025), next_notice_number(2026)) == (2, 2)
+    assert (next_notice_number(zone.zone, 2025), next_notice_number(zone.zone, 2026)) == (2, 2)
 
 
 def test_a_running_quarter_cannot_be_published(zone, rule_set):
-    create_rule_set(year=datetime.date.today().year, user=zone.admin, copy_from=rule_set)
+    create_rule_set(
+        zone=zone.zone, year=datetime.date.today().year, user=zone.admin, copy_from=rule_set
+    )
     today = datetime.date.today()
     with pytest.raises(Refused, match="尚未结束"):
         publish(zone, year=today.year, quarter=rules.quarter_of(today.month), day=today)

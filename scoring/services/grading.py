@@ -7,7 +7,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orgs.models import TierAssignment, TierSource
+from orgs.models import TierAssignment, TierSource, Zone
 
 from ..grades import live_rows
 from ..models import AnnualResult, Grade, RuleSet, YearState
@@ -16,21 +16,21 @@ from .steps import Refused, locked_or_new, save_step
 
 
 @transaction.atomic
-def finalize_year(*, year: int, user: Any) -> YearState:
-    """定级: close every month of the year and store each organization's year as it stands,
-    with its grade, ranks, proposed tier and use of results."""
-    rule_set = RuleSet.objects.filter(year=year).first()
+def finalize_year(*, zone: Zone, year: int, user: Any) -> YearState:
+    """定级: close every month of the zone's year and store each organization's year as it
+    stands, with its grade, ranks, proposed tier and use of results."""
+    rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
     if rule_set is None:
         raise Refused(f"{year} 年度尚未建立评分细则")
     today = timezone.localdate()
     if today.year <= year:
         raise Refused(f"{year} 年度尚未结束，不能定级")
-    state = locked_or_new(YearState, year=year)
+    state = locked_or_new(YearState, zone=zone, year=year)
     if state.finalized:
         raise Refused(f"{year} 年度已经定级")
     for month in range(1, 13):
-        close_month(year=year, month=month, user=user)
-    results = (row.as_result(year) for row in live_rows(rule_set, today=today))
+        close_month(zone=zone, year=year, month=month, user=user)
+    results = (row.as_result(zone, year) for row in live_rows(rule_set, today=today))
     while batch := list(islice(results, 2000)):
         AnnualResult.objects.bulk_create(batch)
     if connection.vendor == "postgresql":
@@ -42,13 +42,13 @@ def finalize_year(*, year: int, user: Any) -> YearState:
 
 
 @transaction.atomic
-def reopen_year(*, year: int, user: Any, reason: str) -> YearState:
+def reopen_year(*, zone: Zone, year: int, user: Any, reason: str) -> YearState:
     """Undo 定级 so that the year's points can be corrected; the results, overrides included,
     are discarded and computed afresh at the next finalization. Not once tiers are confirmed."""
     reason = (reason or "").strip()
     if not reason:
         raise Refused("撤销定级必须填写原因")
-    state = locked_or_new(YearState, year=year)
+    state = locked_or_new(YearState, zone=zone, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级")
     if state.tiers_confirmed:
@@ -57,7 +57,7 @@ def reopen_year(*, year: int, user: Any, reason: str) -> YearState:
             f"{year + 1} 年度分类已按本次定级确认，不能再撤销定级；"
             "如需调整个别组织的分类，请在组织页面调整并填写原因"
         )
-    AnnualResult.objects.filter(year=year).delete()
+    AnnualResult.objects.filter(zone=zone, year=year).delete()
     state.finalized, state.tiers_confirmed = False, False
     return save_step(state, user, f"撤销定级：{reason}")
 
@@ -66,7 +66,7 @@ def reopen_year(*, year: int, user: Any, reason: str) -> YearState:
 def override_tier(*, result: AnnualResult, tier: str, reason: str, user: Any) -> AnnualResult:
     """Set (or clear, with tier "") the tier an organization gets next year instead of the
     proposal; a change needs a reason."""
-    state = locked_or_new(YearState, year=result.year)
+    state = locked_or_new(YearState, zone=result.zone, year=result.year)
     if state.tiers_confirmed:
         raise Refused(f"{result.year} 年度的下年分类已确认，请在组织页面单独调整分类")
     reason = (reason or "").strip()
@@ -82,17 +82,20 @@ def override_tier(*, result: AnnualResult, tier: str, reason: str, user: Any) ->
 
 
 @transaction.atomic
-def confirm_tiers(*, year: int, user: Any) -> int:
+def confirm_tiers(*, zone: Zone, year: int, user: Any) -> int:
     """Make every finalized result's next tier (proposal or override) next year's tier, except
     where next year's tier was already set by hand on the organization's page: that decision
     stands. Returns how many organizations kept such a tier."""
-    state = locked_or_new(YearState, year=year)
+    state = locked_or_new(YearState, zone=zone, year=year)
     if not state.finalized:
         raise Refused(f"{year} 年度尚未定级，不能确认下年分类")
     if state.tiers_confirmed:
         raise Refused(f"{year} 年度的下年分类已经确认")
-    already_set = TierAssignment.objects.filter(year=year + 1).values("organization_id")
-    kept = AnnualResult.objects.filter(year=year, organization_id__in=already_set).count()
+    results = AnnualResult.objects.filter(zone=zone, year=year)
+    already_set = TierAssignment.objects.filter(
+        year=year + 1, organization__in=results.values("organization_id")
+    ).values("organization_id")
+    kept = results.filter(organization_id__in=already_set).count()
     now = timezone.now()
     TierAssignment.objects.bulk_create(
         (
@@ -109,9 +112,7 @@ def confirm_tiers(*, year: int, user: Any) -> int:
                 set_by=user,
                 set_at=now,
             )
-            for r in AnnualResult.objects.filter(year=year)
-            .exclude(organization_id__in=already_set)
-            .iterator(chunk_size=5000)
+            for r in results.exclude(organization_id__in=already_set).iterator(chunk_size=5000)
         ),
         batch_size=2000,
     )

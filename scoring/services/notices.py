@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from orgs.models import Organization
+from orgs.models import Organization, Zone
 
 from .. import rules
 from ..models import Notice, Rectification, RuleSet, Warning
@@ -17,13 +17,15 @@ from .periods import close_month
 from .steps import Refused
 
 
-def next_notice_number(number_year: int) -> int:
-    latest = Notice.objects.filter(number_year=number_year).order_by("-number").first()
+def next_notice_number(zone: Zone, number_year: int) -> int:
+    """The next number of the zone's documents issued in `number_year`."""
+    latest = Notice.objects.filter(zone=zone, number_year=number_year).order_by("-number").first()
     return latest.number + 1 if latest else 1
 
 
 def publish_notice(
     *,
+    zone: Zone,
     year: int,
     quarter: int,
     number: int,
@@ -32,10 +34,12 @@ def publish_notice(
     text: str,
     user: Any,
 ) -> Notice:
-    """Publish a quarter's warnings: close its months, freeze every warned organization as a
-    Warning and open a rectification task for each, with the rule set's deadline."""
+    """Publish the zone's warnings of a quarter: close its months, freeze every warned
+    organization as a Warning and open a rectification task for each, with the rule set's
+    deadline."""
     try:
         return _publish_notice(
+            zone=zone,
             year=year,
             quarter=quarter,
             number=number,
@@ -53,6 +57,7 @@ def publish_notice(
 @transaction.atomic
 def _publish_notice(
     *,
+    zone: Zone,
     year: int,
     quarter: int,
     number: int,
@@ -61,12 +66,12 @@ def _publish_notice(
     text: str,
     user: Any,
 ) -> Notice:
-    rule_set = RuleSet.objects.filter(year=year).first()
+    rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
     if rule_set is None:
         raise Refused(f"{year} 年度尚未建立评分细则")
     if not 1 <= quarter <= 4:
         raise Refused(f"季度 {quarter} 无效")
-    if Notice.objects.filter(year=year, quarter=quarter).exists():
+    if Notice.objects.filter(zone=zone, year=year, quarter=quarter).exists():
         raise Refused(f"{year}年第{quarter}季度的预警通报已经发布")
     last_day = rules.quarter_end(year, quarter)
     if timezone.localdate() <= last_day:
@@ -77,9 +82,10 @@ def _publish_notice(
             f"发布日期应晚于季度最后一天（{last_day.year}年{last_day.month}月{last_day.day}日）"
         )
     for month in rules.months_of(quarter):
-        close_month(year=year, month=month, user=user)
-    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+        close_month(zone=zone, year=year, month=month, user=user)
+    standings = quarter_standings(zone, Organization.objects.in_zone(zone).scored(), year, quarter)
     notice = Notice.objects.create(
+        zone=zone,
         year=year,
         quarter=quarter,
         number_year=published_on.year,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from orgs.models import Organization
+from orgs.models import Organization, Zone
 
 from .. import rules
 from ..models import Item, Period, PointEntry, RuleSet, YearState
@@ -70,26 +70,26 @@ class PointsRejected(Exception):
 
 
 def month_is_open_problem(
-    *, rule_set: RuleSet | None, year: int, month: int, today: date
+    *, zone: Zone, rule_set: RuleSet | None, year: int, month: int, today: date
 ) -> str | None:
-    """Why points of (year, month) cannot be changed now, or None."""
+    """Why the zone's points of (year, month) cannot be changed now, or None."""
     if rule_set is None:
         return f"{year} 年度尚未建立评分细则"
     if not 1 <= month <= 12:
         return f"月份 {month} 无效"
     if (year, month) > (today.year, today.month):
         return f"{year}年{month}月尚未到来，不能提前记分"
-    if YearState.objects.filter(year=year, finalized=True).exists():
+    if YearState.objects.filter(zone=zone, year=year, finalized=True).exists():
         return f"{year} 年度已定级，积分已冻结；如需修改请先撤销定级并说明原因"
-    if Period.objects.filter(year=year, month=month, closed=True).exists():
+    if Period.objects.filter(zone=zone, year=year, month=month, closed=True).exists():
         return f"{year}年{month}月已关账，如需修改请先重新开放"
     return None
 
 
-def reopen_reasons(year: int, months: list[int]) -> dict[int, str]:
-    """{month: reason} for the months that are open again after a reopen."""
+def reopen_reasons(zone: Zone, year: int, months: list[int]) -> dict[int, str]:
+    """{month: reason} for the zone's months that are open again after a reopen."""
     return dict(
-        Period.objects.filter(year=year, month__in=months, closed=False)
+        Period.objects.filter(zone=zone, year=year, month__in=months, closed=False)
         .exclude(reason="")
         .values_list("month", "reason")
     )
@@ -146,15 +146,16 @@ class Checked:
     months: list[int]
 
 
-def _check(*, year: int, cells: list[Cell], lock: bool) -> Checked:
+def _check(*, zone: Zone, year: int, cells: list[Cell], lock: bool) -> Checked:
     today = timezone.localdate()
-    rule_set = RuleSet.objects.filter(year=year).first()
+    rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
     items = {i.pk: i for i in Item.objects.filter(rule_set=rule_set)} if rule_set else {}
     org_ids = {c.organization_id for c in cells}
-    orgs = {o.pk: o for o in Organization.objects.scored().filter(pk__in=org_ids)}
+    orgs = {o.pk: o for o in Organization.objects.in_zone(zone).scored().filter(pk__in=org_ids)}
     months = sorted({c.month for c in cells})
     month_problems = {
-        m: month_is_open_problem(rule_set=rule_set, year=year, month=m, today=today) for m in months
+        m: month_is_open_problem(zone=zone, rule_set=rule_set, year=year, month=m, today=today)
+        for m in months
     }
     entries = PointEntry.objects.select_related("updated_by")
     if lock:
@@ -243,32 +244,37 @@ def _parsed_or_none(value: object) -> Decimal | None:
         return None
 
 
-def check_points(*, year: int, cells: list[Cell]) -> list[CellError]:
+def check_points(*, zone: Zone, year: int, cells: list[Cell]) -> list[CellError]:
     """The errors `record_points` would raise for `cells`, without saving anything."""
-    return _check(year=year, cells=cells, lock=False).errors
+    return _check(zone=zone, year=year, cells=cells, lock=False).errors
 
 
-def record_points(*, year: int, cells: list[Cell], user: Any, reason: str) -> SaveResult:
-    """Set every cell or none. Raises PointsRejected naming each bad cell (with the
-    organization, item and month) and saves nothing; otherwise writes the entries, their
-    history (who, when, reason) and the scorecards in one transaction."""
+def record_points(
+    *, zone: Zone, year: int, cells: list[Cell], user: Any, reason: str
+) -> SaveResult:
+    """Set every cell (of the zone's organizations, against its rule set of `year`) or none.
+    Raises PointsRejected naming each bad cell (with the organization, item and month) and
+    saves nothing; otherwise writes the entries, their history (who, when, reason) and the
+    scorecards in one transaction."""
     try:
-        return _record_points(year=year, cells=cells, user=user, reason=reason)
+        return _record_points(zone=zone, year=year, cells=cells, user=user, reason=reason)
     except IntegrityError:
         # Someone created one of these cells between our read and our insert: run again so
         # that the version check reports it as a conflict.
-        return _record_points(year=year, cells=cells, user=user, reason=reason)
+        return _record_points(zone=zone, year=year, cells=cells, user=user, reason=reason)
 
 
 @transaction.atomic
-def _record_points(*, year: int, cells: list[Cell], user: Any, reason: str) -> SaveResult:
-    checked = _check(year=year, cells=cells, lock=True)
+def _record_points(
+    *, zone: Zone, year: int, cells: list[Cell], user: Any, reason: str
+) -> SaveResult:
+    checked = _check(zone=zone, year=year, cells=cells, lock=True)
     if checked.errors:
         raise PointsRejected(checked.errors)
     existing, values, months = checked.existing, checked.values, checked.months
 
     now = timezone.now()
-    reopened = reopen_reasons(year, months)
+    reopened = reopen_reasons(zone, year, months)
     to_create, to_update = [], []
     for cell in cells:
         current = existing.get(cell.key)
@@ -308,7 +314,7 @@ def _record_points(*, year: int, cells: list[Cell], user: Any, reason: str) -> S
             **history,
         )
     touched = {e.organization_id for e in (*to_create, *to_update)}
-    refresh_scorecards(org_ids=touched, years=[year])
+    refresh_scorecards(zone=zone, org_ids=touched, years=[year])
     result = SaveResult(created=len(to_create), updated=len(to_update))
     result.entries = {**existing, **{(e.organization_id, e.item_id, e.month): e for e in to_create}}
     return result

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.db import transaction
 
+from orgs.models import Zone
+
 from .. import catalogue
 from ..models import Item, MajorItem, RuleSet
 from .scorecards import refresh_levels
@@ -34,15 +36,18 @@ def rule_set_name(year: int) -> str:
 
 
 @transaction.atomic
-def create_rule_set(*, year: int, user: Any, copy_from: RuleSet | None = None) -> RuleSet:
-    """Create `year`'s rule set: the default catalogue, or a copy of `copy_from`."""
-    rule_set = RuleSet(year=year, name=rule_set_name(year))
+def create_rule_set(
+    *, zone: Zone, year: int, user: Any, copy_from: RuleSet | None = None
+) -> RuleSet:
+    """Create the zone's rule set of `year`: the default catalogue, or a copy of `copy_from`
+    (last year's, or another zone's)."""
+    rule_set = RuleSet(zone=zone, year=year, name=rule_set_name(year))
     if copy_from is not None:
         for name in RULE_SET_FIELDS:
             setattr(rule_set, name, getattr(copy_from, name))
     rule_set._history_user = user  # type: ignore[attr-defined]
     rule_set._change_reason = (  # type: ignore[attr-defined]
-        f"复制 {copy_from.year} 年度细则" if copy_from else "按默认细则创建"
+        _copied(copy_from, zone) if copy_from else "按默认细则创建"
     )
     rule_set.save()
     if copy_from is None:
@@ -83,8 +88,14 @@ def create_rule_set(*, year: int, user: Any, copy_from: RuleSet | None = None) -
             position += 1
             item.rule_set, item.major, item.position = rule_set, major, position
         Item.objects.bulk_create(items)
-    refresh_levels(years={year, year + 1})
+    refresh_levels(zone=zone, years={year, year + 1})
     return rule_set
+
+
+def _copied(source: RuleSet, zone: Zone) -> str:
+    if source.zone_id == zone.pk:
+        return f"复制 {source.year} 年度细则"
+    return f"复制{source.zone.name} {source.year} 年度细则"
 
 
 @transaction.atomic
@@ -99,5 +110,5 @@ def update_rule_set(*, form: Any, items: Any, reason: str, user: Any) -> RuleSet
     # Saved even when only items changed: its modification time stamps cached pages.
     form.save()
     items.save()
-    refresh_levels(years={rule_set.year, rule_set.year + 1})
+    refresh_levels(zone=rule_set.zone, years={rule_set.year, rule_set.year + 1})
     return rule_set

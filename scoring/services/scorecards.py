@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from orgs.models import Zone
+
 from ..models import PointEntry, Scorecard
 from ..standings import ZERO, Period, level_at, thresholds_by_year
 
@@ -29,9 +31,9 @@ SCORECARD_FIELDS = [*SCORECARD_SUMS, "updated_at"]
 LEVELS = ["l1", "l2", "l3", "l4"]
 
 
-def refresh_scorecards(*, org_ids: Collection[int], years: Iterable[int]) -> None:
-    """Recompute the Scorecards of `org_ids` × `years` from the raw rows, then the warning
-    levels they and the following year's first quarters depend on. Call inside the
+def refresh_scorecards(*, zone: Zone, org_ids: Collection[int], years: Iterable[int]) -> None:
+    """Recompute the Scorecards of `org_ids` (of `zone`) × `years` from the raw rows, then the
+    warning levels they and the following year's first quarters depend on. Call inside the
     transaction that changed those rows."""
     if not org_ids:
         return
@@ -57,25 +59,30 @@ def refresh_scorecards(*, org_ids: Collection[int], years: Iterable[int]) -> Non
         unique_fields=["year", "organization"],
         update_fields=SCORECARD_FIELDS,
     )
-    refresh_levels(years={y for year in years for y in (year, year + 1)}, org_ids=org_ids)
+    refresh_levels(
+        zone=zone, years={y for year in years for y in (year, year + 1)}, org_ids=org_ids
+    )
 
 
 def _total(totals: dict[tuple[int, int, int], Decimal], org: int, period: Period) -> Decimal:
     return totals.get((org, *period), ZERO)
 
 
-def refresh_levels(*, years: set[int], org_ids: Collection[int] | None = None) -> None:
-    """Recompute l1–l4 of the scorecards of `years` (of `org_ids`, or of everyone) from the
-    stored totals with rules.warning_level; the first quarters look back to the year before."""
+def refresh_levels(*, zone: Zone, years: set[int], org_ids: Collection[int] | None = None) -> None:
+    """Recompute l1–l4 of the scorecards of `years` (of `org_ids`, or of every organization
+    of `zone`) from the stored totals with rules.warning_level under the zone's thresholds;
+    the first quarters look back to the year before."""
     cards = Scorecard.objects.filter(year__in={y for year in years for y in (year - 1, year)})
     if org_ids is not None:
         cards = cards.filter(organization_id__in=org_ids)
+    else:
+        cards = cards.filter(organization__zone=zone)
     rows = list(cards.values_list("pk", "organization_id", "year", "q1", "q2", "q3", "q4", *LEVELS))
     totals: dict[tuple[int, int, int], Decimal] = {}
     for _, org, year, *figures in rows:
         for number, total in enumerate(figures[:4], start=1):
             totals[(org, year, number)] = total
-    thresholds = thresholds_by_year({y for year in years for y in (year - 2, year - 1, year)})
+    thresholds = thresholds_by_year(zone, {y for year in years for y in (year - 2, year - 1, year)})
     changed = defaultdict(list)
     for pk, org, year, *rest in rows:
         if year not in years:

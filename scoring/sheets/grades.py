@@ -50,7 +50,7 @@ MONEY = "#,##0"
 def sheet_rows(rule_set: RuleSet, *, finalized: bool, today: date) -> Any:
     """Every organization's GradeRow in rank order, stored or as the year stands."""
     if finalized:
-        return stored_rows(stored_results(rule_set.year), as_floats=True)
+        return stored_rows(stored_results(rule_set.zone_id, rule_set.year), as_floats=True)
     return live_rows(rule_set, today=today)
 
 
@@ -78,14 +78,13 @@ def _tier(tier: str) -> str:
 
 
 @reading_reports()
-def write(
-    target: IO[bytes] | str, *, zone_name: str, rule_set: RuleSet, finalized: bool, today: date
-) -> None:
+def write(target: IO[bytes] | str, *, rule_set: RuleSet, finalized: bool, today: date) -> None:
+    """The grade sheet of the rule set's zone and year, headed with the zone's name."""
     year = rule_set.year
     workbook = Workbook(write_only=True)
     ws = xlsx.stream_styled_cells(workbook.create_sheet("年度评级表"))
     xlsx.printable(ws, widths=[w for _, w in COLUMNS], header_row=3, frozen="D4")
-    title = f"{zone_name}{year}年度基层党组织积分制管理评级表"
+    title = f"{rule_set.zone.name}{year}年度基层党组织积分制管理评级表"
     ws.append(
         [xlsx.text(ws, title if finalized else f"{title}（预估，尚未定级）", font=xlsx.TITLE)]
     )

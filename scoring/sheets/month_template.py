@@ -11,7 +11,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-from orgs.models import Organization, OrganizationQuerySet
+from orgs.models import Organization, OrganizationQuerySet, Zone
 from partybuild import xlsx
 
 from ..models import Item, PointEntry, RuleSet
@@ -60,8 +60,10 @@ def rows(
 def write(
     rule_set: RuleSet, year: int, month: int, organizations: OrganizationQuerySet | None = None
 ) -> bytes:
+    """The template of the rule set's zone for (year, month): its scored organizations, or
+    those of `organizations` (the grid's filter)."""
     if organizations is None:
-        organizations = Organization.objects.scored()
+        organizations = Organization.objects.in_zone(rule_set.zone_id).scored()
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{year}年{month}月")
     ws.column_dimensions["A"].width = 16
@@ -109,11 +111,14 @@ class Change:
     new: Decimal | None
 
 
-def parse(data: bytes, filename: str, *, year: int, month: int, items: list[Item]) -> Parsed:
-    """Read a month template into cells for `year`/`month`; every problem is collected."""
+def parse(
+    data: bytes, filename: str, *, zone: Zone, year: int, month: int, items: list[Item]
+) -> Parsed:
+    """Read a month template of the zone into cells for `year`/`month`; every problem is
+    collected."""
     workbook = xlsx.open_upload(data, filename, max_bytes=MAX_UPLOAD_BYTES)
     try:
-        return _parse(workbook, year=year, month=month, items=items)
+        return _parse(workbook, zone=zone, year=year, month=month, items=items)
     finally:
         workbook.close()
 
@@ -128,7 +133,7 @@ def _value(cell: Any) -> tuple[Any, str | None]:
     return cell.value, None
 
 
-def _parse(workbook: Any, *, year: int, month: int, items: list[Item]) -> Parsed:
+def _parse(workbook: Any, *, zone: Zone, year: int, month: int, items: list[Item]) -> Parsed:
     parsed = Parsed()
     if "说明" not in workbook.sheetnames:
         raise xlsx.FileRefused(
@@ -186,7 +191,8 @@ def _parse(workbook: Any, *, year: int, month: int, items: list[Item]) -> Parsed
         codes[code] = codes.get(code, 0) + 1
     organizations = {
         o.code: o
-        for o in Organization.objects.scored()
+        for o in Organization.objects.in_zone(zone)
+        .scored()
         .filter(code__in=list(codes))
         .only("pk", "code", "name", "short_name")
     }
@@ -238,10 +244,10 @@ def _parse(workbook: Any, *, year: int, month: int, items: list[Item]) -> Parsed
     return parsed
 
 
-def validate(parsed: Parsed, *, year: int) -> list[Problem]:
+def validate(parsed: Parsed, *, zone: Zone, year: int) -> list[Problem]:
     """Add every cell the rules refuse to the parsed file's problems, also when its header or
     rows have problems of their own, and return them all in sheet order."""
-    for error in check_points(year=year, cells=parsed.cells):
+    for error in check_points(zone=zone, year=year, cells=parsed.cells):
         sheet, row, column, org, item = parsed.positions[error.cell.key]
         parsed.problems.append(Problem(sheet, row, column, org, item, error.why))
     parsed.problems.sort(key=lambda p: (p.row or 0, column_index_from_string(p.column or "A")))

@@ -5,6 +5,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 
+from orgs.models import Zone
 from partybuild import xlsx
 from partybuild.routers import reading_reports
 
@@ -21,10 +22,10 @@ COLUMNS = [
 ]
 
 
-def rows(year: int) -> Iterator[tuple[Any, ...]]:
+def rows(zone: Zone, year: int) -> Iterator[tuple[Any, ...]]:
     entries = (
         PointEntry.objects.recorded()
-        .filter(year=year)
+        .filter(organization__zone=zone, year=year)
         .order_by("organization__path", "month", "item__position")
         .values_list(
             "organization__code",
@@ -40,13 +41,13 @@ def rows(year: int) -> Iterator[tuple[Any, ...]]:
 
 
 @reading_reports()
-def write(year: int, target: IO[bytes] | str) -> None:
+def write(zone: Zone, year: int, target: IO[bytes] | str) -> None:
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(f"{year}年积分明细")
     for index, (_, width) in enumerate(COLUMNS):
         ws.column_dimensions["ABCDEFG"[index]].width = width
     ws.freeze_panes = "A2"
     ws.append(xlsx.header(ws, [name for name, _ in COLUMNS]))
-    for row in rows(year):
+    for row in rows(zone, year):
         ws.append([xlsx.text(ws, v) for v in row])
     workbook.save(target)

@@ -3,7 +3,6 @@ next year's tier proposals, and the Excel grade sheet."""
 
 from io import BytesIO
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -28,14 +27,15 @@ from .points import get_rule_set
 PAGE_SIZE = 50
 
 
-def year_state(year):
-    return YearState.objects.filter(year=year).first() or YearState(year=year)
+def year_state(zone, year):
+    return YearState.objects.filter(zone=zone, year=year).first() or YearState(zone=zone, year=year)
 
 
 @access.reader_required
 def grading_index(request):
     last_year = timezone.localdate().year - 1
-    rule_set = RuleSet.objects.filter(year__lte=last_year).first() or RuleSet.objects.first()
+    rule_sets = RuleSet.objects.filter(zone=request.zone)
+    rule_set = rule_sets.filter(year__lte=last_year).first() or rule_sets.first()
     if rule_set is None:
         messages.info(request, "还没有评分细则，暂无年度定级。")
         return redirect("scoring:rules")
@@ -44,9 +44,10 @@ def grading_index(request):
 
 @access.reader_required
 def grading(request, year):
-    rule_set = get_rule_set(year)
-    state = year_state(year)
-    scope = access.visible_organizations(request.user).scored()
+    zone = request.zone
+    rule_set = get_rule_set(zone, year)
+    state = year_state(zone, year)
+    scope = access.visible_organizations(request.user).in_zone(zone).scored()
     org_filter = OrganizationFilterForm(
         request.GET or None,
         committees=scope.committees(),
@@ -56,7 +57,7 @@ def grading(request, year):
     organizations = org_filter.by_tier(org_filter.narrow(scope), year)
     grade = grade_filter.chosen()
     if state.finalized:
-        results = stored_results(year).filter(organization__in=organizations.values("pk"))
+        results = stored_results(zone, year).filter(organization__in=organizations.values("pk"))
         distribution = {
             (sector, g): n
             for sector, g, n in results.order_by()
@@ -104,7 +105,9 @@ def grading(request, year):
             "org_filter": org_filter,
             "grade_filter": grade_filter,
             "query": query.urlencode(),
-            "years": RuleSet.objects.order_by("year").values_list("year", flat=True),
+            "years": RuleSet.objects.filter(zone=zone)
+            .order_by("year")
+            .values_list("year", flat=True),
             "history": state.history.select_related("history_user").order_by("-history_date")
             if state.pk
             else [],
@@ -126,9 +129,9 @@ def _distribution_table(distribution):
 @require_POST
 @access.office_required
 def finalize(request, year):
-    get_rule_set(year)
+    get_rule_set(request.zone, year)
     try:
-        finalize_year(year=year, user=request.user)
+        finalize_year(zone=request.zone, year=year, user=request.user)
     except Refused as refused:
         messages.error(request, str(refused))
     else:
@@ -138,11 +141,13 @@ def finalize(request, year):
 
 @access.office_required
 def reopen(request, year):
-    get_rule_set(year)
+    get_rule_set(request.zone, year)
     form = ReasonForm(posted(request), label="撤销定级原因")
     if request.method == "POST" and form.is_valid():
         try:
-            reopen_year(year=year, user=request.user, reason=form.cleaned_data["reason"])
+            reopen_year(
+                zone=request.zone, year=year, user=request.user, reason=form.cleaned_data["reason"]
+            )
         except Refused as refused:
             form.add_error(None, str(refused))
         else:
@@ -153,18 +158,21 @@ def reopen(request, year):
 
 @access.office_required
 def tiers(request, year):
-    get_rule_set(year)
-    state = year_state(year)
+    zone = request.zone
+    get_rule_set(zone, year)
+    state = year_state(zone, year)
     if not state.finalized:
         messages.info(request, f"{year} 年度尚未定级，定级后才能确认下年分类。")
         return redirect("scoring:grading", year)
-    results = stored_results(year)
+    results = stored_results(zone, year)
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
     shown = (changed if only_changed else results)[page.start_index() - 1 : page.end_index()]
     rows: list[GradeRow] = list(stored_rows(shown))
-    next_year = TierAssignment.objects.filter(year=year + 1)
+    next_year = TierAssignment.objects.filter(
+        year=year + 1, organization__in=results.values("organization_id")
+    )
     set_by_hand = dict(
         next_year.filter(organization_id__in=[r.organization_id for r in rows])
         .exclude(source=TierSource.GRADING)
@@ -197,7 +205,7 @@ def tiers(request, year):
 @require_POST
 @access.office_required
 def tier_override(request, year, pk):
-    result = get_object_or_404(AnnualResult, year=year, organization_id=pk)
+    result = get_object_or_404(AnnualResult, zone=request.zone, year=year, organization_id=pk)
     form = OverrideForm(posted(request))
     name = result.name
     if not form.is_valid():
@@ -220,7 +228,7 @@ def tier_override(request, year, pk):
 @access.office_required
 def tiers_confirm(request, year):
     try:
-        kept = confirm_tiers(year=year, user=request.user)
+        kept = confirm_tiers(zone=request.zone, year=year, user=request.user)
     except Refused as refused:
         messages.error(request, str(refused))
     else:
@@ -234,12 +242,12 @@ def tiers_confirm(request, year):
 
 @access.office_required
 def grades_export(request, year):
-    rule_set = get_rule_set(year)
-    state = year_state(year)
+    zone = request.zone
+    rule_set = get_rule_set(zone, year)
+    state = year_state(zone, year)
     buffer = BytesIO()
     grade_sheet.write(
         buffer,
-        zone_name=settings.PARTYBUILD_ZONE_NAME,
         rule_set=rule_set,
         finalized=state.finalized,
         today=timezone.localdate(),

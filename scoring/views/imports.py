@@ -26,13 +26,14 @@ STALE_AFTER = datetime.timedelta(days=1)
 @access.office_required
 def template(request, year, month):
     check_month(month)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(request.zone, year)
+    scope = Organization.objects.in_zone(request.zone).scored()
     form = OrganizationFilterForm(
         request.GET or None,
-        committees=Organization.objects.committees(),
+        committees=scope.committees(),
         only=("q", "sector", "tier", "committee"),
     )
-    organizations = form.by_tier(form.narrow(Organization.objects.scored()), year)
+    organizations = form.by_tier(form.narrow(scope), year)
     data = month_template.write(rule_set, year, month, organizations)
     return FileResponse(
         BytesIO(data), as_attachment=True, filename=f"{year}年{month}月积分录入模板.xlsx"
@@ -40,10 +41,11 @@ def template(request, year, month):
 
 
 def _parse(data, filename, *, year, month, rule_set):
+    zone = rule_set.zone
     parsed = month_template.parse(
-        data, filename, year=year, month=month, items=rule_set.ordered_items()
+        data, filename, zone=zone, year=year, month=month, items=rule_set.ordered_items()
     )
-    return parsed, month_template.validate(parsed, year=year)
+    return parsed, month_template.validate(parsed, zone=zone, year=year)
 
 
 def _refused(request, context, problems):
@@ -58,7 +60,7 @@ def _refused(request, context, problems):
 @access.office_required
 def upload(request, year, month):
     check_month(month)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(request.zone, year)
     form = UploadForm(posted(request), request.FILES if request.method == "POST" else None)
     context = {"form": form, "year": year, "month": month}
     if request.method == "POST" and form.is_valid():
@@ -95,7 +97,7 @@ def preview(request, batch_id):
         batch.delete()
         messages.info(request, "已取消导入，未作任何修改。")
         return redirect("scoring:grid", year, month)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(request.zone, year)
     context = {"batch": batch, "year": year, "month": month}
     try:
         parsed, problems = _parse(
@@ -119,6 +121,7 @@ def preview(request, batch_id):
             try:
                 with transaction.atomic():
                     record_points(
+                        zone=request.zone,
                         year=year,
                         cells=changed,
                         user=request.user,

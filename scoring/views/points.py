@@ -46,9 +46,10 @@ CELL_NUMBERS = (
 )
 
 
-def get_rule_set(year):
+def get_rule_set(zone, year):
+    """The zone's rule set of `year` with its items, or 404."""
     try:
-        return RuleSet.objects.prefetch_related("majors__items").get(year=year)
+        return RuleSet.objects.prefetch_related("majors__items").get(zone=zone, year=year)
     except RuleSet.DoesNotExist:
         raise Http404(f"{year} 年度尚未建立评分细则。") from None
 
@@ -60,12 +61,15 @@ def check_month(month):
 
 def month_state(rule_set, year, month):
     today = timezone.localdate()
-    period = Period.objects.filter(year=year, month=month).first()
+    zone = rule_set.zone_id
+    period = Period.objects.filter(zone=zone, year=year, month=month).first()
     closed = bool(period and period.closed)
     deadline = rule_set.close_deadline(month)
     return {
         "closed": closed,
-        "notice": Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first(),
+        "notice": Notice.objects.filter(
+            zone=zone, year=year, quarter=rules.quarter_of(month)
+        ).first(),
         "period": period,
         "deadline": deadline,
         "overdue": not closed and today > deadline,
@@ -77,7 +81,11 @@ def month_state(rule_set, year, month):
 def _month_tabs(rule_set, year, today):
     """(month, "future" | "closed" | "overdue" | "open") for the year's twelve tabs, so that a
     month left open past its deadline shows from any other month."""
-    closed = set(Period.objects.filter(year=year, closed=True).values_list("month", flat=True))
+    closed = set(
+        Period.objects.filter(zone=rule_set.zone_id, year=year, closed=True).values_list(
+            "month", flat=True
+        )
+    )
     tabs = []
     for m in range(1, 13):
         if (year, m) > (today.year, today.month):
@@ -109,8 +117,9 @@ def majors_in_order(items):
 def grid_current(request):
     today = timezone.localdate()
     year, month = today.year, today.month
-    if not RuleSet.objects.filter(year=year).exists():
-        latest = RuleSet.objects.first()
+    rule_sets = RuleSet.objects.filter(zone=request.zone)
+    if not rule_sets.filter(year=year).exists():
+        latest = rule_sets.first()
         if latest is None:
             messages.info(request, "还没有评分细则，请先由管理员创建本年度评分细则。")
             return redirect("scoring:rules")
@@ -121,12 +130,12 @@ def grid_current(request):
 @access.office_required
 def grid(request, year, month):
     check_month(month)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(request.zone, year)
     items = rule_set.ordered_items()
-    scope = Organization.objects.scored()
+    scope = Organization.objects.in_zone(request.zone).scored()
     form = OrganizationFilterForm(
         request.GET or None,
-        committees=Organization.objects.committees(),
+        committees=scope.committees(),
         only=("q", "sector", "tier", "committee"),
     )
     organizations = form.by_tier(form.narrow(scope), year).with_tier(year).with_committee()
@@ -207,7 +216,9 @@ def save_cells(request):
     except Malformed as malformed:
         return _bad_request(str(malformed))
     try:
-        result = record_points(year=year, cells=cells, user=request.user, reason="表格录入")
+        result = record_points(
+            zone=request.zone, year=year, cells=cells, user=request.user, reason="表格录入"
+        )
     except PointsRejected as rejected:
         return JsonResponse(
             {"ok": False, "errors": [_error_json(e) for e in rejected.errors]}, status=422
@@ -328,7 +339,7 @@ def _rooms_json(cells, year):
 @login_required
 def record_sheet(request, pk, year):
     org = access.get_organization(request.user, pk)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(org.zone_id, year)
     groups = rule_set.record_columns()
     items = [(item, key) for key, _, members in groups for item in members]
     entries = {
@@ -350,7 +361,9 @@ def record_sheet(request, pk, year):
     room = rooms(
         org_ids=[org.pk], year=year, items=[item for item, _ in items], months=range(1, 13)
     )
-    periods = dict(Period.objects.filter(year=year).values_list("month", "closed"))
+    periods = dict(
+        Period.objects.filter(zone=org.zone_id, year=year).values_list("month", "closed")
+    )
     today = timezone.localdate()
     editable_user = request.user.is_office
     quarters = []
@@ -409,7 +422,7 @@ def record_sheet(request, pk, year):
             "history": history_page,
             # Without an open month there is nothing to type into: no formula bar, no script.
             "editable": any(m["editable"] for q in quarters for m in q["months"]),
-            "years": RuleSet.objects.values_list("year", flat=True),
+            "years": RuleSet.objects.filter(zone=org.zone_id).values_list("year", flat=True),
         },
     )
 
@@ -418,9 +431,9 @@ def record_sheet(request, pk, year):
 @access.office_required
 def close(request, year, month):
     check_month(month)
-    get_rule_set(year)
+    get_rule_set(request.zone, year)
     try:
-        close_month(year=year, month=month, user=request.user)
+        close_month(zone=request.zone, year=year, month=month, user=request.user)
     except Refused as refused:
         messages.error(request, f"{refused}。")
     else:
@@ -437,11 +450,12 @@ def close(request, year, month):
 @access.office_required
 def reopen(request, year, month):
     check_month(month)
-    get_rule_set(year)
-    if not Period.objects.filter(year=year, month=month, closed=True).exists():
+    zone = request.zone
+    get_rule_set(zone, year)
+    if not Period.objects.filter(zone=zone, year=year, month=month, closed=True).exists():
         messages.info(request, f"{year}年{month}月没有关账，可以直接修改。")
         return redirect("scoring:grid", year, month)
-    if YearState.objects.filter(year=year, finalized=True).exists():
+    if YearState.objects.filter(zone=zone, year=year, finalized=True).exists():
         # No form that could only be refused: the year's grades rest on these points.
         messages.error(request, f"{year} 年度已定级，请先撤销定级再重新开放月份。")
         return redirect("scoring:grid", year, month)
@@ -453,14 +467,18 @@ def reopen(request, year, month):
     if request.method == "POST" and form.is_valid():
         try:
             reopen_month(
-                year=year, month=month, user=request.user, reason=form.cleaned_data["reason"]
+                zone=zone,
+                year=year,
+                month=month,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
             )
         except Refused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, f"{year}年{month}月已重新开放，此后的修改都会记录原因。")
             return redirect("scoring:grid", year, month)
-    notice = Notice.objects.filter(year=year, quarter=rules.quarter_of(month)).first()
+    notice = Notice.objects.filter(zone=zone, year=year, quarter=rules.quarter_of(month)).first()
     return render(
         request,
         "scoring/reopen.html",
@@ -471,7 +489,7 @@ def reopen(request, year, month):
 @login_required
 def record_sheet_export(request, pk, year):
     org = access.get_organization(request.user, pk)
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(org.zone_id, year)
     buffer = BytesIO()
     record_sheet_xlsx.write(org, rule_set, buffer)
     buffer.seek(0)

@@ -27,7 +27,7 @@ MISSING = "没有这个整改任务，或您无权查看。"
 @access.reader_required
 def rectification_list(request):
     today = timezone.localdate()
-    scope = access.visible_organizations(request.user).scored()
+    scope = access.visible_organizations(request.user).in_zone(request.zone).scored()
     org_filter = OrganizationFilterForm(
         request.GET or None, committees=scope.committees(), only=("q", "sector", "committee")
     )

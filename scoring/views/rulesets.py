@@ -1,7 +1,6 @@
 """评分细则: every role reads it; administrators create and edit it."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -14,19 +13,18 @@ from ..services.rulesets import create_rule_set, update_rule_set
 from .points import get_rule_set
 
 
-@login_required
+@access.zone_required
 def rules_index(request):
-    rule_set = (
-        RuleSet.objects.filter(year=timezone.localdate().year).first() or RuleSet.objects.first()
-    )
+    rule_sets = RuleSet.objects.filter(zone=request.zone)
+    rule_set = rule_sets.filter(year=timezone.localdate().year).first() or rule_sets.first()
     if rule_set is None:
         return render(request, "scoring/rules_empty.html")
     return redirect("scoring:rule_set", rule_set.year)
 
 
-@login_required
+@access.zone_required
 def rule_set_detail(request, year):
-    rule_set = get_rule_set(year)
+    rule_set = get_rule_set(request.zone, year)
     history = (
         RuleSet.history.filter(id=rule_set.pk)
         .select_related("history_user")
@@ -42,7 +40,7 @@ def rule_set_detail(request, year):
         "scoring/rule_set.html",
         {
             "rule_set": rule_set,
-            "years": RuleSet.objects.values_list("year", flat=True),
+            "years": RuleSet.objects.filter(zone=request.zone).values_list("year", flat=True),
             "history": history,
             "item_history": item_history,
         },
@@ -51,11 +49,11 @@ def rule_set_detail(request, year):
 
 @access.admin_required
 def rule_set_create(request):
-    form = RuleSetCreateForm(posted(request), initial={"year": timezone.localdate().year})
+    form = RuleSetCreateForm(posted(request), zone=request.zone)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         rule_set = create_rule_set(
-            year=data["year"], user=request.user, copy_from=data["copy_from"]
+            zone=request.zone, year=data["year"], user=request.user, copy_from=data["copy_from"]
         )
         messages.success(request, f"已创建 {rule_set.name}。")
         return redirect("scoring:rule_set", rule_set.year)
@@ -64,8 +62,8 @@ def rule_set_create(request):
 
 @access.admin_required
 def rule_set_edit(request, year):
-    rule_set = get_rule_set(year)
-    has_points = PointEntry.objects.filter(year=year).exists()
+    rule_set = get_rule_set(request.zone, year)
+    has_points = PointEntry.objects.filter(year=year, item__rule_set=rule_set).exists()
     data = posted(request)
     items = ItemFormSet(data, queryset=rule_set.items.all(), prefix="items")
     form = RuleSetForm(data, instance=rule_set, items=items)

@@ -30,15 +30,16 @@ RANKS_TTL = 60
 CHART = {"width": 900, "height": 220, "top": 18, "bottom": 26, "left": 30}
 
 
-def tier_totals(year):
-    """{tier: year totals of that tier's organizations, ascending}, cached for a minute: ranks
-    are read on every secretary's page and change with every entry."""
-    key = f"tier-totals:{year}"
+def tier_totals(zone_id, year):
+    """{tier: year totals of that tier's organizations of the zone, ascending}, cached for a
+    minute: ranks are read on every secretary's page and change with every entry."""
+    key = f"tier-totals:{zone_id}:{year}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     rows = (
-        Organization.objects.scored()
+        Organization.objects.in_zone(zone_id)
+        .scored()
         .with_tier(year)
         .annotate(card=scorecard_of(year))
         .annotate(year_total=Coalesce(F("card__total"), Decimal(0)))
@@ -53,19 +54,20 @@ def tier_totals(year):
     return result
 
 
-def rank_in_tier(tier, total, year):
-    """(rank, size): 1 + how many of the tier scored more this year (ties share a rank)."""
-    ordered = tier_totals(year).get(tier, [])
+def rank_in_tier(zone_id, tier, total, year):
+    """(rank, size) within the zone's tier: 1 + how many of it scored more this year (ties
+    share a rank)."""
+    ordered = tier_totals(zone_id, year).get(tier, [])
     higher = len(ordered) - bisect_right(ordered, float(total))
     return (higher + 1 if ordered else None), len(ordered)
 
 
-def quarters_with_levels(org_id, periods):
+def quarters_with_levels(zone_id, org_id, periods):
     """[(year, quarter, total, level, active)] for consecutive `periods` of one organization."""
     first_year, first_quarter = periods[0]
     earlier = rules.previous_quarters(first_year, first_quarter, 2)[::-1]
     history = quarter_history([org_id], [*earlier, *periods])
-    thresholds = thresholds_by_year(y for y, _ in [*earlier, *periods])
+    thresholds = thresholds_by_year(zone_id, (y for y, _ in [*earlier, *periods]))
 
     def total_of(period):
         return history.get((org_id, *period), Decimal(0))
@@ -116,13 +118,13 @@ class Figures:
     """What the page shows of an organization's quarters. Each figure is computed on first
     use, so a page whose fragment is still cached computes none of them."""
 
-    def __init__(self, org_id, today):
-        self.org_id = org_id
+    def __init__(self, org, today):
+        self.org_id, self.zone_id = org.pk, org.zone_id
         self.year, self.quarter = today.year, rules.quarter_of(today.month)
 
     @cached_property
     def rule_set(self):
-        return RuleSet.objects.get(year=self.year)
+        return RuleSet.objects.get(zone=self.zone_id, year=self.year)
 
     @cached_property
     def threshold(self):
@@ -131,7 +133,8 @@ class Figures:
     @cached_property
     def history(self):
         """The last eight quarters; they include this year's, for the chart and the cards."""
-        return quarters_with_levels(self.org_id, recent_quarters(self.year, self.quarter, 8))
+        periods = recent_quarters(self.year, self.quarter, 8)
+        return quarters_with_levels(self.zone_id, self.org_id, periods)
 
     @cached_property
     def year_quarters(self):
@@ -202,12 +205,14 @@ class Figures:
 def status(request, pk):
     org = access.get_organization(request.user, pk)
     today = timezone.localdate()
-    stamps = status_stamps(org.pk, today.year)
+    stamps = status_stamps(org.pk, org.zone_id, today.year)
     context = {"org": org, "year": today.year, "today": today, "tier": stamps.tier}
     if stamps.rules_changed is None:
         return render(request, "scoring/status.html", {**context, "figures": None})
     rank, tier_size = (
-        rank_in_tier(stamps.tier, stamps.year_total, today.year) if stamps.tier else (None, 0)
+        rank_in_tier(org.zone_id, stamps.tier, stamps.year_total, today.year)
+        if stamps.tier
+        else (None, 0)
     )
     tasks = (
         Rectification.objects.pending()
@@ -222,7 +227,7 @@ def status(request, pk):
         "scoring/status.html",
         {
             **context,
-            "figures": Figures(org.pk, today),
+            "figures": Figures(org, today),
             # The fragments below the title change only with this organization's points, the
             # rule set or the date; tasks and rank are read fresh.
             "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}",

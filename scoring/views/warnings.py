@@ -41,10 +41,10 @@ def default_quarter(today):
     return rules.previous_quarters(year, quarter, 1)[0]
 
 
-def check_quarter(year, quarter):
+def check_quarter(zone, year, quarter):
     if not 1 <= quarter <= 4:
         raise Http404("季度应为 1–4。")
-    rule_set = RuleSet.objects.filter(year=year).first()
+    rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
     if rule_set is None:
         raise Http404(f"{year} 年度尚未建立评分细则。")
     today = timezone.localdate()
@@ -57,9 +57,10 @@ def check_quarter(year, quarter):
 def warnings_index(request):
     today = timezone.localdate()
     year, quarter = default_quarter(today)
-    if not RuleSet.objects.filter(year=year).exists():
+    rule_sets = RuleSet.objects.filter(zone=request.zone)
+    if not rule_sets.filter(year=year).exists():
         # The system's first quarter, or a gap in the rule sets: the latest year that has begun.
-        latest = RuleSet.objects.filter(year__lte=today.year).first()
+        latest = rule_sets.filter(year__lte=today.year).first()
         if latest is None:
             messages.info(request, "还没有评分细则，暂无预警。")
             return redirect("scoring:rules")
@@ -70,9 +71,10 @@ def warnings_index(request):
 
 @access.reader_required
 def warnings_page(request, year, quarter):
-    rule_set = check_quarter(year, quarter)
-    notice = Notice.objects.filter(year=year, quarter=quarter).first()
-    scope = access.visible_organizations(request.user).scored()
+    zone = request.zone
+    rule_set = check_quarter(zone, year, quarter)
+    notice = Notice.objects.filter(zone=zone, year=year, quarter=quarter).first()
+    scope = access.visible_organizations(request.user).in_zone(zone).scored()
     org_filter = OrganizationFilterForm(
         request.GET or None, committees=scope.committees(), only=("sector", "committee", "tier")
     )
@@ -104,7 +106,7 @@ def warnings_page(request, year, quarter):
         narrowed = filtered or not request.user.is_office
         scored = organizations.count() if narrowed else notice.scored_count
     else:
-        warned = with_quarter(organizations, year, quarter).filter(q_level__gt=0)
+        warned = with_quarter(zone, organizations, year, quarter).filter(q_level__gt=0)
         counts = dict(warned.order_by().values_list("q_level").annotate(n=Count("pk")))
         if level:
             warned = warned.filter(q_level=level)
@@ -148,7 +150,7 @@ def warnings_page(request, year, quarter):
             "org_filter": org_filter,
             "level_filter": level_filter,
             "query": query.urlencode(),
-            "quarters": _quarter_links(today),
+            "quarters": _quarter_links(zone, today),
             "overdue": Rectification.objects.filter(
                 warning__notice=notice, warning__organization__in=organizations.values("pk")
             )
@@ -170,7 +172,7 @@ def _page_rows(entries, year, quarter, rule_set):
     }
     periods = recent_quarters(year, quarter, 4)
     history = quarter_history(org_ids, periods)
-    thresholds = thresholds_by_year(y for y, _ in periods)
+    thresholds = thresholds_by_year(rule_set.zone_id, (y for y, _ in periods))
     rows = []
     for entry in entries:
         org_id = entry["organization_id"]
@@ -198,22 +200,23 @@ def _page_rows(entries, year, quarter, rule_set):
     return rows
 
 
-def _quarter_links(today):
-    years = RuleSet.objects.order_by("year").values_list("year", flat=True)
+def _quarter_links(zone, today):
+    years = RuleSet.objects.filter(zone=zone).order_by("year").values_list("year", flat=True)
     current = (today.year, rules.quarter_of(today.month))
     return [(y, q) for y in years for q in range(1, 5) if (y, q) <= current]
 
 
 @access.office_required
 def publish(request, year, quarter):
-    rule_set = check_quarter(year, quarter)
-    if Notice.objects.filter(year=year, quarter=quarter).exists():
+    zone = request.zone
+    rule_set = check_quarter(zone, year, quarter)
+    if Notice.objects.filter(zone=zone, year=year, quarter=quarter).exists():
         messages.info(request, f"{year}年第{quarter}季度的预警通报已经发布。")
         return redirect("scoring:warnings", year, quarter)
-    standings = quarter_standings(Organization.objects.scored(), year, quarter)
+    standings = quarter_standings(zone, Organization.objects.in_zone(zone).scored(), year, quarter)
     counts = level_counts(standings.values())
     initial = {
-        "number": next_notice_number(timezone.localdate().year),
+        "number": next_notice_number(zone, timezone.localdate().year),
         "published_on": timezone.localdate(),
         "title": f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
         "text": default_notice_text(year, quarter, rule_set, counts, len(standings)),
@@ -222,7 +225,7 @@ def publish(request, year, quarter):
     if request.method == "POST" and form.is_valid():
         try:
             notice = publish_notice(
-                year=year, quarter=quarter, user=request.user, **form.cleaned_data
+                zone=zone, year=year, quarter=quarter, user=request.user, **form.cleaned_data
             )
         except Refused as refused:
             form.add_error(None, str(refused))
@@ -259,8 +262,8 @@ def default_notice_text(year, quarter, rule_set, counts, scored):
     )
 
 
-def _published(year, quarter):
-    notice = Notice.objects.filter(year=year, quarter=quarter).first()
+def _published(zone, year, quarter):
+    notice = Notice.objects.filter(zone=zone, year=year, quarter=quarter).first()
     if notice is None:
         raise Http404(f"{year}年第{quarter}季度的预警通报尚未发布。")
     return notice
@@ -272,10 +275,10 @@ def _visible_warnings(request, notice):
 
 @access.reader_required
 def notice_print(request, year, quarter):
-    notice = _published(year, quarter)
+    notice = _published(request.zone, year, quarter)
     rows = notice_rows(notice, _visible_warnings(request, notice))
     groups = [(level, [r for r in rows if r.level == level]) for level in reversed(Level)]
-    root = Organization.objects.filter(depth=1).first()
+    root = request.zone.root
     return render(
         request,
         "scoring/notice_print.html",
@@ -283,14 +286,14 @@ def notice_print(request, year, quarter):
             "notice": notice,
             "groups": groups,
             "root": root,
-            "rule_set": RuleSet.objects.get(year=year),
+            "rule_set": RuleSet.objects.get(zone=request.zone, year=year),
         },
     )
 
 
 @access.reader_required
 def notice_export(request, year, quarter):
-    notice = _published(year, quarter)
+    notice = _published(request.zone, year, quarter)
     data = notice_sheet.write(notice, _visible_warnings(request, notice))
     return FileResponse(
         BytesIO(data),

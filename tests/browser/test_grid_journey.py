@@ -179,7 +179,11 @@ def test_a_cell_whose_item_is_full_for_the_quarter_is_shaded(zone, items, sign_i
     from scoring.services.points import Cell, record_points
 
     record_points(
-        year=2025, cells=[Cell(zone.a1.pk, items["2.1"].pk, 1, "3")], user=zone.staff, reason=""
+        zone=zone.zone,
+        year=2025,
+        cells=[Cell(zone.a1.pk, items["2.1"].pk, 1, "3")],
+        user=zone.staff,
+        reason="",
     )
     page = sign_in(zone.staff)
     page.goto("/points/2025/2/")

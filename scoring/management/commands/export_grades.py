@@ -1,8 +1,9 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+
+from orgs.commands import add_zone_argument, zone_named
 
 from ...models import RuleSet, YearState
 from ...sheets import grades as grade_sheet
@@ -14,15 +15,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--output", type=Path, required=True)
+        add_zone_argument(parser)
 
-    def handle(self, *args, year, output, **options):
-        rule_set = RuleSet.objects.filter(year=year).first()
+    def handle(self, *args, year, output, zone, **options):
+        zone = zone_named(zone)
+        rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
         if rule_set is None:
-            raise CommandError(f"{year} 年度尚未建立评分细则。")
-        finalized = YearState.objects.filter(year=year, finalized=True).exists()
+            raise CommandError(f"{zone.name} {year} 年度尚未建立评分细则。")
+        finalized = YearState.objects.filter(zone=zone, year=year, finalized=True).exists()
         grade_sheet.write(
             str(output),
-            zone_name=settings.PARTYBUILD_ZONE_NAME,
             rule_set=rule_set,
             finalized=finalized,
             today=timezone.localdate(),

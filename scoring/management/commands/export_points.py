@@ -2,6 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from orgs.commands import add_zone_argument, zone_named
+
 from ...sheets import points as points_sheet
 
 
@@ -11,7 +13,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--output", type=Path, required=True)
+        add_zone_argument(parser)
 
-    def handle(self, *args, year, output, **options):
-        points_sheet.write(year, output)
+    def handle(self, *args, year, output, zone, **options):
+        points_sheet.write(zone_named(zone), year, output)
         self.stdout.write(f"已导出 {year} 年度积分明细到 {output}。")

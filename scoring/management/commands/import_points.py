@@ -25,7 +25,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, year, month, user, **options):
         author = self.author(user)
-        rule_set = RuleSet.objects.filter(year=year).first()
+        # The office user's own zone: nobody imports another zone's points.
+        zone = author.zone
+        rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
         if rule_set is None:
             raise CommandError(f"{year} 年度尚未建立评分细则。")
         try:
@@ -34,11 +36,11 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取文件 {file}：{error.strerror}") from None
         try:
             parsed = month_template.parse(
-                data, file.name, year=year, month=month, items=rule_set.ordered_items()
+                data, file.name, zone=zone, year=year, month=month, items=rule_set.ordered_items()
             )
         except FileRefused as refused:
             raise CommandError(str(refused)) from None
-        problems = month_template.validate(parsed, year=year)
+        problems = month_template.validate(parsed, zone=zone, year=year)
         if problems:
             # All of them, unlike the web page: a terminal's output can be saved and searched.
             for p in problems:
@@ -46,7 +48,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"{where} {p.organization} {p.item}：{p.reason}")
             raise CommandError(f"文件有 {len(problems)} 处错误，整个文件未导入，没有保存任何数据。")
         changed, _ = month_template.changes(parsed, year=year, month=month)
-        record_points(year=year, cells=changed, user=author, reason=f"命令导入：{file.name}")
+        record_points(
+            zone=zone, year=year, cells=changed, user=author, reason=f"命令导入：{file.name}"
+        )
         self.stdout.write(f"已导入 {year}年{month}月：{len(changed)} 处修改。")
 
     def author(self, username):
