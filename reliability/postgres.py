@@ -141,7 +141,9 @@ def create_replica(primary: Cluster) -> Cluster:
     """A streaming replica of `primary`: its data directory replaced by a base backup whose
     -R wrote standby.signal and primary_conninfo."""
     replica = create("replica")
-    shutil.rmtree(replica.data_dir)
+    # Emptied, not removed: its parent may belong to root, where postgres cannot create it.
+    for entry in replica.data_dir.iterdir():
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     run(
         [
             str(BIN / "pg_basebackup"),
@@ -179,3 +181,17 @@ def replication_lag(primary: Cluster, replica: Cluster) -> tuple[int, float]:
 
 def wait_replayed(primary: Cluster, replica: Cluster, timeout: float = 30) -> None:
     wait_for(lambda: replication_lag(primary, replica)[0] == 0, timeout=timeout, what="replay")
+
+
+def wait_received(primary: Cluster, replica: Cluster, timeout: float = 30) -> None:
+    """Until the replica has received (not necessarily replayed) the primary's WAL so far."""
+    target = primary.value("SELECT pg_current_wal_lsn()::text")
+    wait_for(
+        lambda: bool(
+            replica.value(
+                "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), %s::pg_lsn) >= 0", (target,)
+            )
+        ),
+        timeout=timeout,
+        what="WAL receipt",
+    )

@@ -64,6 +64,7 @@ def run_section(section, env) -> Outcome:
     except Exception as error:
         traceback.print_exc()
         outcome = Outcome()
-        outcome.check(f"section ran to the end ({type(error).__name__}: {error})"[:200], False)
+        first_line = (str(error).splitlines() or [""])[0][:120]
+        outcome.check(f"section ran to the end ({type(error).__name__}: {first_line})", False)
     outcome.figure("section seconds", round(time.monotonic() - started, 1))
     return outcome

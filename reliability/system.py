@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -107,7 +108,20 @@ class Cleanup:
         self._steps.append((what, undo))
 
     def run(self) -> None:
-        while self._steps:
+        self._undo_to(0)
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        """Undo, on leaving the block, what was pushed inside it: a section's own clusters
+        and servers do not outlive the section."""
+        mark = len(self._steps)
+        try:
+            yield
+        finally:
+            self._undo_to(mark)
+
+    def _undo_to(self, mark: int) -> None:
+        while len(self._steps) > mark:
             what, undo = self._steps.pop()
             try:
                 undo()

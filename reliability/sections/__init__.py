@@ -3,9 +3,10 @@
 
 from types import ModuleType
 
-from reliability.sections import concurrency, faults
+from reliability.sections import concurrency, faults, scale_out
 
 SECTIONS: dict[str, ModuleType] = {
     "faults": faults,
     "concurrency": concurrency,
+    "scale_out": scale_out,
 }
