@@ -3,10 +3,11 @@
 
 from types import ModuleType
 
-from reliability.sections import concurrency, faults, scale_out
+from reliability.sections import backup, concurrency, faults, scale_out
 
 SECTIONS: dict[str, ModuleType] = {
     "faults": faults,
     "concurrency": concurrency,
     "scale_out": scale_out,
+    "backup": backup,
 }
