@@ -6,6 +6,7 @@ run, named reliability_<pid>_<role>, and dropped when the run ends.
 
 import os
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import psycopg2
 from reliability.system import (
     CLEANUP,
     CLUSTER_PREFIX,
+    CommandFailed,
     as_postgres,
     free_port,
     run,
@@ -24,13 +26,14 @@ from reliability.system import (
 VERSION = "15"
 BIN = Path(f"/usr/lib/postgresql/{VERSION}/bin")
 # Small and loopback-only; pg_stat_statements lets a section see which server ran a query.
+# Unquoted: pg_createcluster quotes what needs it, except an address that looks like a number.
 SETTINGS = {
-    "listen_addresses": "'127.0.0.1'",
-    "shared_buffers": "'32MB'",
+    "listen_addresses": "localhost",
+    "shared_buffers": "32MB",
     "max_connections": "60",
-    "shared_preload_libraries": "'pg_stat_statements'",
-    "pg_stat_statements.track": "'all'",
-    "log_min_messages": "'warning'",
+    "shared_preload_libraries": "pg_stat_statements",
+    "pg_stat_statements.track": "all",
+    "log_min_messages": "warning",
 }
 
 
@@ -41,11 +44,7 @@ class Cluster:
 
     @property
     def data_dir(self) -> Path:
-        return Path(f"/var/lib/postgresql/{VERSION}/{self.name}")
-
-    @property
-    def conf_dir(self) -> Path:
-        return Path(f"/etc/postgresql/{VERSION}/{self.name}")
+        return data_dir(self.name)
 
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
@@ -93,20 +92,55 @@ class Cluster:
     def drop(self) -> None:
         drop(self.name)
 
-    def write_settings(self, settings: dict[str, str]) -> None:
-        # Debian's postgresql.conf includes conf.d; one file of ours, nothing else edited.
-        lines = [f"{key} = {value}" for key, value in settings.items()]
-        (self.conf_dir / "conf.d" / "reliability.conf").write_text("\n".join(lines) + "\n")
+
+def data_dir(name: str) -> Path:
+    return Path(f"/var/lib/postgresql/{VERSION}/{name}")
+
+
+def conf_dir(name: str) -> Path:
+    return Path(f"/etc/postgresql/{VERSION}/{name}")
 
 
 def cluster_names() -> list[str]:
+    """Every cluster pg_lsclusters knows, and our directories it no longer lists (a run
+    killed while pg_basebackup rewrote a data directory leaves such)."""
     output = run(["pg_lsclusters", "--no-header"])
-    return [line.split()[1] for line in output.splitlines() if line.split()[:1] == [VERSION]]
+    listed = [line.split()[1] for line in output.splitlines() if line.split()[:1] == [VERSION]]
+    ours = [
+        path.name
+        for parent in (conf_dir(""), data_dir(""))
+        if parent.is_dir()
+        for path in parent.iterdir()
+        if path.name.startswith(CLUSTER_PREFIX)
+    ]
+    return sorted({*listed, *ours})
 
 
 def drop(name: str) -> None:
-    if name in cluster_names():
-        run(["pg_dropcluster", "--stop", VERSION, name])
+    """Stop and remove one of this module's clusters, whatever state it was left in."""
+    assert name.startswith(CLUSTER_PREFIX), f"not a cluster of ours: {name}"
+    listed = run(["pg_lsclusters", "--no-header"]).split()
+    if name in listed:
+        try:
+            run(["pg_dropcluster", "--stop", VERSION, name])
+        except CommandFailed:
+            # A data directory emptied halfway: stop what may run, then remove by hand.
+            subprocess.run(
+                [
+                    "pg_ctlcluster",
+                    "--skip-systemctl-redirect",
+                    VERSION,
+                    name,
+                    "stop",
+                    "-m",
+                    "immediate",
+                ],
+                capture_output=True,
+                check=False,
+            )
+    for path in (conf_dir(name), data_dir(name)):
+        shutil.rmtree(path, ignore_errors=True)
+    Path(f"/var/log/postgresql/postgresql-{VERSION}-{name}.log").unlink(missing_ok=True)
 
 
 def create(role: str, settings: dict[str, str] | None = None) -> Cluster:
@@ -115,11 +149,17 @@ def create(role: str, settings: dict[str, str] | None = None) -> Cluster:
     cluster = Cluster(f"{CLUSTER_PREFIX}{os.getpid()}_{role}", free_port())
     CLEANUP.remember("cluster", cluster.name)
     CLEANUP.push(f"drop cluster {cluster.name}", cluster.drop)
+    # Settings through -o, which pg_createcluster writes into its own postgresql.conf: a file
+    # of ours in the cluster's directory would survive pg_dropcluster.
+    options = [
+        f"--pgoption={key}={value}" for key, value in {**SETTINGS, **(settings or {})}.items()
+    ]
     run(
         [
             "pg_createcluster",
             "--start-conf=manual",
             f"--port={cluster.port}",
+            *options,
             VERSION,
             cluster.name,
             "--",
@@ -127,7 +167,6 @@ def create(role: str, settings: dict[str, str] | None = None) -> Cluster:
             "--auth-local=trust",
         ]
     )
-    cluster.write_settings({"port": str(cluster.port), **SETTINGS, **(settings or {})})
     return cluster
 
 
