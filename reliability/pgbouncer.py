@@ -46,7 +46,8 @@ class PgBouncer:
         return True
 
 
-def ini(port: int, target: Cluster, workdir: Path, pool_size: int) -> str:
+def ini(port: int, target: Cluster, workdir: Path, pool_size: int, extra: dict[str, str]) -> str:
+    settings = "".join(f"{key} = {value}\n" for key, value in extra.items())
     return f"""\
 [databases]
 * = host=127.0.0.1 port={target.port}
@@ -63,14 +64,17 @@ default_pool_size = {pool_size}
 max_client_conn = 200
 server_reset_query =
 ignore_startup_parameters = extra_float_digits
-"""
+{settings}"""
 
 
-def start(target: Cluster, workdir: Path, pool_size: int = 4) -> PgBouncer:
+def start(
+    target: Cluster, workdir: Path, pool_size: int = 4, settings: dict[str, str] | None = None
+) -> PgBouncer:
+    """PgBouncer with its defaults but for `settings`; its ini is rewritten each time."""
     port = free_port()
     config = workdir / "pgbouncer.ini"
     (workdir / "pgbouncer-users.txt").write_text('"postgres" ""\n')
-    config.write_text(ini(port, target, workdir, pool_size))
+    config.write_text(ini(port, target, workdir, pool_size, settings or {}))
     switch = ["-u", "postgres"] if os.geteuid() == 0 else []
     process = CLEANUP.start([PROGRAM, *switch, str(config)], name="pgbouncer")
     bouncer = PgBouncer(port, process)

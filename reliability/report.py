@@ -52,7 +52,7 @@ def table(sections: Iterable[tuple[str, Outcome]]) -> list[str]:
     """One block per section: figures with their values, then invariants with ok / FAILED."""
     sections = list(sections)
     names = [n for _, o in sections for n, _ in (*o.figures, *o.invariants)]
-    columns = min(max((width(n) for n in names), default=20), 72) + 2
+    columns = max((width(n) for n in names), default=20) + 2
     lines: list[str] = []
     for title, outcome in sections:
         lines += ["", f"== {title}", ""]
