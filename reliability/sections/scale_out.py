@@ -150,6 +150,27 @@ def stale_while_paused(
     )
 
 
+def replica_down(outcome: Outcome, browser: Browser, env: Environment, replica: Cluster) -> None:
+    """With the replica stopped, what reads it answers 503 系统繁忙 (no fallback to the primary:
+    the router sends reports to the replica whenever one is configured); the rest works."""
+    year = env.dataset.year
+    replica.ctl("stop", "-m", "fast")
+    try:
+        export = browser.get(f"/grading/{year}/export/")
+        page = browser.get(f"/grading/{year}/")
+    finally:
+        replica.start()
+    outcome.check(
+        f"replica stopped: the grade sheet export answers 503 系统繁忙 ({export.status})",
+        export.status == 503 and "系统繁忙" in export.text,
+    )
+    outcome.check(
+        f"replica stopped: the grading page still answers ({page.status})", page.status == 200
+    )
+    again = browser.get(f"/grading/{year}/export/")
+    outcome.check(f"replica back: the export answers again ({again.status})", is_xlsx(again))
+
+
 def pooler(outcome: Outcome, bouncer: pgbouncer.PgBouncer, database: str) -> None:
     pools = [p for p in bouncer.show("POOLS") if p["database"] == database]
     stats = [s for s in bouncer.show("STATS") if s["database"] == database]
@@ -194,5 +215,6 @@ def run(env: Environment) -> Outcome:
         journey(outcome, browser, env, int(organizations[-2]["id"]))
         exports_read_the_replica(outcome, browser, env, replica)
         stale_while_paused(outcome, browser, env, replica, organizations[-3])
+        replica_down(outcome, browser, env, replica)
         pooler(outcome, bouncer, env.database)
     return outcome
