@@ -3,7 +3,8 @@
 While PostgreSQL restarts, fails over or refuses connections, every request that touches it
 raises OperationalError or InterfaceError. Those are transient: the user should wait and send
 the same thing again, and the grid must be told so in JSON it can read. A 500 says "bug" and
-pages whoever is on call for something that fixes itself in seconds.
+pages whoever is on call for something that fixes itself in seconds. (Serialization failures,
+deadlocks and statement timeouts are OperationalErrors too, and just as transient.)
 """
 
 import logging

@@ -49,7 +49,8 @@ class Environment:
         return self.primary.query(query, params, self.database)
 
     def app(self) -> AppServer:
-        """The shared gunicorn, connected straight to the primary (no pooler, no replica)."""
+        """The shared gunicorn, connected straight to the primary (no pooler, no replica).
+        Started by build(), outside any section's cleanup scope, so that it serves them all."""
         if self._app is None or not self._app.process.alive():
             self._app = serve(production_env(self.url), name="gunicorn")
         return self._app
@@ -82,7 +83,7 @@ def build(say) -> Environment:
     # with the database like any other object.
     primary.query("CREATE EXTENSION pg_stat_statements", database=DATABASE)
     env = production_env(primary.url(DATABASE))
-    say("migrate, seed, collectstatic …")
+    say("migrate, seed, collectstatic, gunicorn …")
     manage(env, "migrate", "--noinput", "-v0")
     password = secrets.token_urlsafe(16)
     facts = json.loads(
@@ -93,4 +94,6 @@ def build(say) -> Environment:
         )
     )
     manage(env, "collectstatic", "--noinput", "-v0")
-    return Environment(workdir, primary, Dataset(password=password, **facts))
+    environment = Environment(workdir, primary, Dataset(password=password, **facts))
+    environment.app()
+    return environment
