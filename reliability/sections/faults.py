@@ -7,8 +7,9 @@ Each client owns one organization's row of the month, so its batches never confl
 another client's; every batch carries a note of its own, which the points' history keeps,
 so the history says exactly which cells of which batch were written.
 
-Twice: gunicorn straight to PostgreSQL, then through PgBouncer in transaction mode (as
-production runs), where how soon the app recovers is PgBouncer's doing, not Django's.
+Three times: gunicorn straight to PostgreSQL, then through PgBouncer in transaction mode (as
+production runs), where how soon the app recovers is PgBouncer's doing, not Django's: with
+its defaults, then with a shorter server_login_retry.
 """
 
 import threading
@@ -32,7 +33,6 @@ class Phase:
     label: str
     month: int  # an open month of the seeded year that no other section writes
     note_prefix: str
-
     pgbouncer: dict[str, str] | None = None  # None: straight to PostgreSQL
 
 
