@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench reliability clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,9 @@ clean:
 # Its rows are replaced (and --fresh drops it), so bench refuses a database not named *_bench.
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/partybuild_bench} $(BIN)/python -m bench $(BENCH_ARGS)
+
+# Throwaway PostgreSQL clusters on free ports (root or postgres; the server on 5432 is never
+# touched): restarts under load, a replica behind PgBouncer, concurrent saves, backup and
+# restore. Prints figures, exits 1 if an invariant fails. RELIABILITY_ARGS=faults runs one.
+reliability: $(STAMP)
+	$(BIN)/python -m reliability $(RELIABILITY_ARGS)

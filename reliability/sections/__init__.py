@@ -1,0 +1,13 @@
+"""The sections, in the order they run. Each is a module with a TITLE and
+`run(env: Environment) -> Outcome`; add one here to plug it in."""
+
+from types import ModuleType
+
+from reliability.sections import backup, concurrency, faults, scale_out
+
+SECTIONS: dict[str, ModuleType] = {
+    "faults": faults,
+    "concurrency": concurrency,
+    "scale_out": scale_out,
+    "backup": backup,
+}
