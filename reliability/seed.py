@@ -22,17 +22,22 @@ def seed(password: str) -> dict[str, object]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from orgs.models import Kind, Organization, Role, Sector, TierAssignment, TierSource, User
-    from scoring.services import Cell, create_rule_set, publish_notice, record_points
+    from orgs.models import Kind, Organization, Role, Sector, TierAssignment, TierSource, User, Zone
+    from scoring.models import ItemKind
+    from scoring.services.notices import publish_notice
+    from scoring.services.points import Cell, record_points
+    from scoring.services.rulesets import create_rule_set
 
     year = timezone.localdate().year - 1
+    zone = Zone.objects.create(code="REL", name="可靠性测试区")
     # One hash for every account: hashing is deliberately slow, and it is one password.
     hashed = make_password(password)
-    admin = User.objects.create(username="rel-admin", role=Role.ADMIN, password=hashed)
+    admin = User.objects.create(username="rel-admin", role=Role.ADMIN, zone=zone, password=hashed)
     staff = [
         User.objects.create(
             username=f"rel-staff-{n:02d}",
             role=Role.STAFF,
+            zone=zone,
             password=hashed,
             last_name="压",
             first_name=f"测{n}",
@@ -42,6 +47,7 @@ def seed(password: str) -> dict[str, object]:
 
     def organization(parent, code, name, kind, sector):
         org = Organization(
+            zone=zone,
             code=code,
             name=name,
             short_name=name[:40],
@@ -63,28 +69,33 @@ def seed(password: str) -> dict[str, object]:
             code = f"REL-{c}-{b}"
             scored.append(organization(committee, code, f"测试{c}-{b}党支部", Kind.BRANCH, sector))
     User.objects.create(
-        username="rel-viewer", role=Role.COMMITTEE, committee=scored[0], password=hashed
+        username="rel-viewer",
+        role=Role.COMMITTEE,
+        zone=zone,
+        committee=scored[0],
+        password=hashed,
     )
     for n, org in enumerate(scored):
         TierAssignment.objects.create(
             organization=org, year=year, tier="ABC"[n % 3], source=TierSource.INITIAL, reason="初始"
         )
 
-    rule_set = create_rule_set(year=year, user=admin)
+    rule_set = create_rule_set(zone=zone, year=year, user=admin)
     items = rule_set.ordered_items()
-    routine = [i for i in items if i.kind == "routine" and i.quarterly_cap >= 1]
+    routine = [i for i in items if i.kind == ItemKind.ROUTINE and i.quarterly_cap >= 1]
     # The first quarter: totals from 14 to 27 across the zone, so the notice warns some.
     for n, org in enumerate(scored):
         left = Decimal(14 + n % 14)
         cells = []
         for item in items:
-            if item.kind != "routine" or left <= 0:
+            if item.kind != ItemKind.ROUTINE or left <= 0:
                 continue
             points = min(item.quarterly_cap, left)
             cells.append(Cell(org.pk, item.pk, 1 + len(cells) % 3, points))
             left -= points
-        record_points(year=year, cells=cells, user=staff[0], reason="可靠性测试初始数据")
+        record_points(zone=zone, year=year, cells=cells, user=staff[0], reason="可靠性测试初始数据")
     publish_notice(
+        zone=zone,
         year=year,
         quarter=1,
         number=1,
