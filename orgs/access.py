@@ -37,9 +37,17 @@ def visible_zones(user: User) -> ZoneQuerySet:
     return zones.none()
 
 
+# Scopes that apps built on the registry define for roles of their own ({role: function of
+# the user returning the organizations it may read}): the guidance station's instructors read
+# the organizations they are assigned to, which only that app knows.
+SCOPES: dict[str, Callable[[User], OrganizationQuerySet]] = {}
+
+
 def visible_organizations(user: User) -> OrganizationQuerySet:
     """Every organization `user` may read."""
     qs = Organization.objects.all()
+    if user.role in SCOPES:
+        return SCOPES[user.role](user).in_zone(user.zone_id)
     if user.is_office:
         return qs.in_zone(user.zone_id)
     if user.role == Role.COMMITTEE and user.committee_id:

@@ -24,13 +24,14 @@ class Role(models.TextChoices):
     STAFF = "staff", "党建办工作人员"
     COMMITTEE = "committee", "党委查看"
     SECRETARY = "secretary", "支部书记"
+    INSTRUCTOR = "instructor", "党建指导员"
     REGION = "region", "市/省级查看"
     PLATFORM = "platform", "平台管理员"
 
 
 # Roles that work inside one zone; the others read across the zones of a region, or run the
 # deployment.
-ZONE_ROLES = (Role.ADMIN, Role.STAFF, Role.COMMITTEE, Role.SECRETARY)
+ZONE_ROLES = (Role.ADMIN, Role.STAFF, Role.COMMITTEE, Role.SECRETARY, Role.INSTRUCTOR)
 
 
 class RegionKind(models.TextChoices):

@@ -120,6 +120,17 @@ def quarter_end(year: int, quarter: int) -> datetime.date:
     return first_of_next - datetime.timedelta(days=1)
 
 
+def months_ended(year: int, quarter: int, today: datetime.date) -> int:
+    """How many of (year, quarter)'s months have ended by `today`: 0 to 3."""
+    return sum((year, month) < (today.year, today.month) for month in months_of(quarter))
+
+
+def pro_rated_line(threshold: Decimal, months: int) -> Decimal:
+    """Where a quarter's total should be after `months` of its three: the running quarter is
+    progress towards the line, compared with this share of it (预估), never a warning."""
+    return (threshold * months / 3).quantize(Decimal("0.1"))
+
+
 def previous_quarters(year: int, quarter: int, count: int) -> list[tuple[int, int]]:
     """The `count` quarters before (year, quarter), most recent first, crossing year ends."""
     result = []

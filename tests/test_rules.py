@@ -255,3 +255,18 @@ def test_quarter_end_is_the_quarters_last_day(year, quarter, last_day):
 )
 def test_format_points_shows_one_decimal(value, shown):
     assert rules.format_points(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("today", "ended"),
+    [("2026-10-01", 0), ("2026-10-31", 0), ("2026-11-01", 1), ("2026-12-01", 2), ("2027-01-01", 3)],
+)
+def test_months_ended_counts_the_quarters_months_before_today(today, ended):
+    import datetime
+
+    assert rules.months_ended(2026, 4, datetime.date.fromisoformat(today)) == ended
+
+
+@pytest.mark.parametrize(("months", "line"), [(0, "0.0"), (1, "8.3"), (2, "16.7"), (3, "25.0")])
+def test_the_pro_rated_line_is_the_share_of_the_warning_line(months, line):
+    assert rules.pro_rated_line(D(25), months) == D(line)
