@@ -40,13 +40,26 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page of a fresh browser context. Every journey fails if the browser reports a
+    Content-Security-Policy violation or a script error on any page it opened."""
     context = browser.new_context(
         base_url=live_server.url, locale="zh-CN", viewport={"width": 1400, "height": 900}
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    problems = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert problems == [], "the browser reported CSP violations or script errors"
 
 
 @pytest.fixture
