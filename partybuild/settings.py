@@ -161,6 +161,8 @@ LOGOUT_REDIRECT_URL = "login"
 # One language whatever the browser asks for: the users are the zone's offices.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Our wording of a few of Django's own messages (locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

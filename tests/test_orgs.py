@@ -295,3 +295,10 @@ def test_it_names_the_row_that_repeats_a_credit_code_of_the_same_form(zone, logi
 def test_pages_stay_in_chinese_whatever_the_browser_asks_for(client):
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "用户名" in html and "Username" not in html
+
+
+def test_a_null_character_in_a_form_is_named_for_what_it_is(zone, login):
+    response = login(zone.admin).post(reverse("orgs:create"), org_form(zone, name="甲\x00乙"))
+    assert response.status_code == 200
+    assert "含有不可见的空字符" in response.content.decode()
+    assert "不允许是用空字符串" not in response.content.decode()

@@ -451,3 +451,41 @@ def test_a_hostile_note_is_escaped_in_the_grid(zone, items, login):
     html = login(zone.staff).get(reverse("scoring:grid", args=[2025, 3])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert 'data-note="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "reason"),
+    [
+        ("note", "a\u0000b", "不可见的控制字符"),
+        ("note", "\ud800", "无法识别的字符"),
+        ("value", "1\u0000", "不可见的控制字符"),
+        ("value", "\udfff", "无法识别的字符"),
+        ("note", "bell\u0007", "不可见的控制字符"),
+    ],
+)
+def test_text_no_database_could_hold_is_refused_with_a_message(
+    zone, items, login, field, text, reason
+):
+    cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": "1", "version": 0}
+    cell[field] = text
+    # json.dumps keeps the lone surrogate as the escape \\ud800, as a browser would send it.
+    body = json.dumps({"year": 2025, "cells": [cell]})
+    response = login(zone.staff).post(
+        reverse("scoring:save"), body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("第 1 个单元格的" + ("说明" if field == "note" else "分值"))
+    assert reason in message
+    assert not PointEntry.objects.exists()
+
+
+def test_a_note_with_tabs_and_line_breaks_is_kept(zone, items, login):
+    cell = {"org": zone.a1.pk, "item": items["2.1"].pk, "month": 3, "value": "1", "version": 0}
+    cell["note"] = "第一行\n第二行\t备注"
+    body = json.dumps({"year": 2025, "cells": [cell]})
+    response = login(zone.staff).post(
+        reverse("scoring:save"), body, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert PointEntry.objects.get().note == "第一行\n第二行\t备注"

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
+from partybuild.inputs import unreadable
 
 from .. import rules
 from ..forms import ReasonForm
@@ -259,6 +260,9 @@ def _read_cells(payload):
             raise Malformed(f"{where}的分值格式不正确，请刷新页面后重试。")
         if not isinstance(note, str | None):
             raise Malformed(f"{where}的说明格式不正确，请刷新页面后重试。")
+        for label, text in (("分值", value), ("说明", note)):
+            if isinstance(text, str) and (problem := unreadable(text)):
+                raise Malformed(f"{where}的{label}{problem}。")
         cells.append(
             Cell(
                 organization_id=numbers["org"],
