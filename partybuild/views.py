@@ -1,8 +1,11 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from orgs import access
 from orgs.models import Role
+
+from .auth import ThrottledPasswordChangeForm
 
 
 @login_required
@@ -19,3 +22,13 @@ def home(request):
     if user.reads_across_zones:
         return redirect("scoring:compare")
     return redirect("orgs:list")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+password_change = PasswordChange.as_view()
