@@ -103,6 +103,13 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+def _seen_at_login(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """Stamp the session when it starts, as part of the login's own save: the first pages
+    after signing in then need no session write of their own."""
+    if hasattr(request, "session"):
+        request.session[SlidingSessionMiddleware.KEY] = int(time.time())
+
+
 class SlidingSessionMiddleware:
     """Keep a signed-in user's session alive while they work: its expiry moves on with their
     requests, so SESSION_COOKIE_AGE is the time without a request after which it ends. Saved
