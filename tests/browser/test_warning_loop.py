@@ -12,6 +12,8 @@ from orgs.models import Organization
 from scoring import rules
 from scoring.models import Notice, Rectification, Status
 
+from ..files import pdf_bytes
+
 pytestmark = pytest.mark.browser
 
 
@@ -65,7 +67,7 @@ def test_warnings_are_published_reported_returned_and_accepted(page, screenshot,
     page.get_by_role("link", name="填写整改报告").click()
     page.get_by_label("整改措施和成效").fill("召开专题组织生活会，逐项补齐“三会一课”记录。")
     report = tmp_path / "整改报告.pdf"
-    report.write_bytes(b"%PDF-1.4\n%%EOF")
+    report.write_bytes(pdf_bytes())
     page.get_by_label("附件（可选）").set_input_files(str(report))
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_text("整改报告已提交，等待党建办审核。")).to_be_visible()
