@@ -104,7 +104,9 @@ def _room_sheet(
     items = rule_set.ordered_items()
     orgs = list(organizations.only("pk", "code", "name"))
     left = rooms(org_ids=[o.pk for o in orgs], year=year, items=items, months=[month])
-    ws.append([xlsx.text(ws, f"{year}年{month}月 各组织本季度各小项本月还可记的分数", font=xlsx.TITLE)])
+    ws.append(
+        [xlsx.text(ws, f"{year}年{month}月 各组织本季度各小项本月还可记的分数", font=xlsx.TITLE)]
+    )
     ws.append(
         [
             "按季度上限减去本季度其他月份已记的分数；扣分项为还可扣的分数。"

@@ -221,7 +221,7 @@ def test_a_laptop_shows_twenty_rows_and_keeps_names_and_totals_in_view(
     row = page.locator(f'tr[data-org="{zone.a1.pk}"]')
     for part in ("th.org-col", "td.sum-1", "td.sum-2"):
         cell_box = row.locator(part).bounding_box()
-        assert 0 <= cell_box["x"] and cell_box["x"] + cell_box["width"] <= 1366, part
+        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= 1366, part
         # Not hidden under the scrolled item columns: it is the element drawn at its centre.
         centre = (cell_box["x"] + cell_box["width"] / 2, cell_box["y"] + cell_box["height"] / 2)
         drawn = page.evaluate(
