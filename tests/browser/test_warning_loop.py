@@ -85,7 +85,9 @@ def test_warnings_are_published_reported_returned_and_accepted(page, screenshot,
     log_out(page)
     log_in(page, org.secretary.username)
     page.goto(f"/rectifications/{task.pk}/")
-    expect(page.get_by_text("退回意见：请补充会议照片等佐证材料。（请修改后重新提交）")).to_be_visible()
+    expect(
+        page.get_by_text("退回意见：请补充会议照片等佐证材料。（请修改后重新提交）")
+    ).to_be_visible()
     page.get_by_label("整改措施和成效").fill("已补充会议照片和签到表。")
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_text("整改报告已提交，等待党建办审核。")).to_be_visible()
