@@ -5,14 +5,24 @@ import zipfile
 
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
 
 def pdf_bytes(*, javascript=False, open_action=None):
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
     if javascript:
-        writer.add_js("app.alert('x');")
+        # A document-level script, as in the names tree a PDF reader runs on opening.
+        script = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert('x');"),
+            }
+        )
+        names = ArrayObject([TextStringObject("x"), writer._add_object(script)])
+        writer._root_object[NameObject("/Names")] = DictionaryObject(
+            {NameObject("/JavaScript"): DictionaryObject({NameObject("/Names"): names})}
+        )
     if open_action is not None:
         writer._root_object[NameObject("/OpenAction")] = open_action
     out = io.BytesIO()
