@@ -170,27 +170,25 @@ admin_required = _zone_page(lambda u: u.is_admin, "此功能仅限管理员使�
 reader_required = _zone_page(is_reader, "此功能仅限党建办和党委、市/省级查看账号使用。")
 
 
-def platform_required(view: Any) -> Any:
-    """The deployment's own pages: zones and their first administrators."""
+def _role_required(check: Callable[[User], bool], message: str) -> Callable[[Any], Any]:
+    """A page of no single zone: sign-in required and the role checked."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.is_platform:
-            raise PermissionDenied("此功能仅限平台管理员使用。")
-        return view(request, *args, **kwargs)
+    def decorator(view: Any) -> Any:
+        @login_required
+        @wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
-def cross_zone_required(view: Any) -> Any:
-    """Pages that compare zones: city, province and platform accounts."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.reads_across_zones:
-            raise PermissionDenied("此功能仅限市/省级查看和平台管理员使用。")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The deployment's own pages (zones and their first administrators), and the pages that
+# compare zones.
+platform_required = _role_required(lambda u: u.is_platform, "此功能仅限平台管理员使用。")
+cross_zone_required = _role_required(
+    lambda u: u.reads_across_zones, "此功能仅限市/省级查看和平台管理员使用。"
+)
