@@ -5,22 +5,27 @@ organization (a recorded value, 0 included), or when the office marked the month
 (CompletionMark). It was on time when that was so before the end of the month's close
 deadline (`RuleSet.close_deadline`), as the points' history dates tell.
 
-The database counts the entries per organization and month (three grouped queries for a whole
-scope and year); `month_state` is the one statement of the rule, applied to those counts.
+The database counts the entries per organization and month of the zone and year in grouped
+queries; `month_state` is the one statement of the rule, applied to those counts. The counts
+are kept in the cache under what they depend on: the entries now under the zone's scorecard
+stamps (every write to the points refreshes its organization's scorecard), the entries before
+a deadline once that deadline is over (the history only grows with later dates then).
 """
 
 import datetime
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from orgs.models import Organization, OrganizationQuerySet
+from orgs.models import Organization, OrganizationQuerySet, ZoneMove
 from scoring import rules
-from scoring.models import PointEntry, RuleSet
+from scoring.models import PointEntry, RuleSet, Scorecard
 
 from .models import CompletionMark
 
@@ -91,13 +96,32 @@ def routine_item_ids(rule_set: RuleSet) -> list[int]:
     return list(rule_set.items.filter(kind=rules.ROUTINE).values_list("pk", flat=True))
 
 
-def entered_counts(
-    organizations: OrganizationQuerySet, year: int, items: list[int]
-) -> dict[tuple[int, int], int]:
-    """{(organization, month): routine items with an entry now}."""
+COUNTS_TTL = 24 * 60 * 60
+Counts = dict[tuple[int, int], int]
+
+
+def _key(name: str, *parts: object) -> str:
+    """A cache key naming `parts` (stamps and all), short and of safe characters."""
+    return f"{name}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+
+
+def entered_counts(zone_id: int, year: int, items: list[int]) -> Counts:
+    """{(organization, month): routine items with an entry now}, for the zone's organizations."""
+    stamp = Scorecard.objects.filter(organization__zone=zone_id, year=year).aggregate(
+        latest=Max("updated_at"), n=Count("pk")
+    )
+    key = _key("entered", zone_id, year, items, stamp["latest"], stamp["n"])
+    counts = cache.get(key)
+    if counts is None:
+        counts = _entered_counts(zone_id, year, items)
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def _entered_counts(zone_id: int, year: int, items: list[int]) -> Counts:
     rows = (
         PointEntry.objects.recorded()
-        .filter(organization__in=organizations.values("pk"), year=year, item_id__in=items)
+        .filter(organization__zone=zone_id, year=year, item_id__in=items)
         .order_by()
         .values_list("organization_id", "month")
         .annotate(n=Count("pk"))
@@ -105,20 +129,29 @@ def entered_counts(
     return {(org, month): n for org, month, n in rows}
 
 
-def entered_by_deadline_counts(
-    organizations: OrganizationQuerySet, rule_set: RuleSet, items: list[int], months: list[int]
-) -> dict[tuple[int, int], int]:
+def entered_by_deadline_counts(rule_set: RuleSet, items: list[int], months: list[int]) -> Counts:
     """{(organization, month): routine items that had an entry before the month's deadline
-    was over}, for `months` (those whose deadline is over: before it, now is what counts).
-    Read from the points' history, where every value ever saved keeps its date."""
+    was over}, for the zone's organizations and `months` (those whose deadline is over: before
+    it, now is what counts). Read from the points' history, where every value ever saved keeps
+    its date; organizations moving in bring theirs."""
     if not months:
         return {}
+    moved = ZoneMove.objects.aggregate(latest=Max("pk"))["latest"]
+    key = _key("on-time", rule_set.pk, rule_set.updated_at, items, months, moved)
+    counts = cache.get(key)
+    if counts is None:
+        counts = _entered_by_deadline_counts(rule_set, items, months)
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def _entered_by_deadline_counts(rule_set: RuleSet, items: list[int], months: list[int]) -> Counts:
     before_deadline = Q()
     for month in months:
         before_deadline |= Q(month=month, history_date__lt=deadline_end(rule_set, month))
     rows = (
         PointEntry.history.filter(
-            organization_id__in=organizations.values("pk"),
+            organization_id__in=Organization.objects.in_zone(rule_set.zone_id).values("pk"),
             year=rule_set.year,
             item_id__in=items,
             points__isnull=False,
@@ -184,11 +217,10 @@ class YearCompleteness:
         self.organizations = list(
             organizations.order_by("path").values_list("pk", Substr("path", 1, COMMITTEE_PREFIX))
         )
-        self.entered = entered_counts(organizations, self.year, self.items)
-        self.by_deadline = entered_by_deadline_counts(
-            organizations, rule_set, self.items, self.due_months
-        )
+        self.entered = entered_counts(rule_set.zone_id, self.year, self.items)
+        self.by_deadline = entered_by_deadline_counts(rule_set, self.items, self.due_months)
         self.marked = marked_months(organizations, self.year)
+        self._states: dict[int, list[str]] = {}
 
     def state(self, org_id: int, month: int) -> str:
         key = (org_id, month)
@@ -208,24 +240,29 @@ class YearCompleteness:
         )
 
     def states(self, org_ids: Iterable[int]) -> dict[int, list[str]]:
-        """{organization: [state of January … December]}."""
-        return {org: [self.state(org, m) for m in range(1, 13)] for org in org_ids}
+        """{organization: [state of January … December]}, each worked out once."""
+        for org in org_ids:
+            if org not in self._states:
+                self._states[org] = [self.state(org, m) for m in range(1, 13)]
+        return self._states
 
     def rates(self) -> tuple[Rate, dict[str, Rate]]:
         """The scope's on-time rate and each committee's ({committee path: Rate})."""
+        states = self.states(org for org, _ in self.organizations)
         whole, by_committee = Rate(), dict[str, Rate]()
         for org, committee in self.organizations:
             rate = by_committee.setdefault(committee, Rate())
             for month in self.due_months:
-                state = self.state(org, month)
+                state = states[org][month - 1]
                 whole.counts[state] += 1
                 rate.counts[state] += 1
         return whole, by_committee
 
     def by_month(self) -> dict[int, Counter]:
         """{month: Counter of states} over the scope."""
+        states = self.states(org for org, _ in self.organizations)
         return {
-            m: Counter(self.state(org, m) for org, _ in self.organizations) for m in range(1, 13)
+            m: Counter(states[org][m - 1] for org, _ in self.organizations) for m in range(1, 13)
         }
 
     def month_progress(self, month: int) -> dict[str, list[int]]:

@@ -208,7 +208,12 @@ class QuarterAverage:
 
     @property
     def label(self) -> str:
-        return f"{self.year % 100:02d}年Q{self.quarter}" + ("（预估）" if self.running else "")
+        return f"{self.year}年第{self.quarter}季度" + ("（预估）" if self.running else "")
+
+    @property
+    def short_label(self) -> str:
+        """For a chart's axis."""
+        return f"{self.year % 100:02d}Q{self.quarter}" + ("预估" if self.running else "")
 
 
 def quarter_averages(

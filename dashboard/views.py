@@ -50,20 +50,19 @@ def _filter_query(form):
     return urlencode(pairs)
 
 
-def _grid_link(org, committee, year, month):
-    """The month grid narrowed to one organization, ready to enter it."""
-    query = {"q": org["code"]}
-    if committee is not None:
-        query["committee"] = committee.pk
-    return f"{reverse('scoring:grid', args=[year, month])}?{urlencode(query)}"
-
-
-def _entry_link(user, org, committee, year, month):
-    """Where the user acts on a missing organization: the office enters it in the grid; a
-    committee viewer reads its record sheet."""
+def _entry_links(user, year, month):
+    """Where the user acts on a missing organization, as a function of its row and committee:
+    the office enters it in the month grid narrowed to it; a committee viewer, who cannot
+    enter points, reads its record sheet."""
     if user.is_office:
-        return _grid_link(org, committee, year, month)
-    return reverse("scoring:sheet", args=[org["pk"], year])
+        grid = reverse("scoring:grid", args=[year, month])
+
+        def link(org, committee):
+            query = {"q": org["code"], **({"committee": committee.pk} if committee else {})}
+            return f"{grid}?{urlencode(query)}"
+
+        return link
+    return lambda org, committee: reverse("scoring:sheet", args=[org["pk"], year])
 
 
 def _grouped(rows, committees):
@@ -96,13 +95,12 @@ def dashboard(request):
     this_month = state.month_progress(month)
     not_done = set(this_month[PARTIAL]) | set(this_month[NOT_STARTED])
     deadline = rule_set.close_deadline(month)
+    link = _entry_links(user, year, month)
     missing = [
         {
             **row,
             "entered": state.entered.get((row["pk"], month), 0),
-            "link": _entry_link(
-                user, row, committees.get(row["path"][: completeness.COMMITTEE_PREFIX]), year, month
-            ),
+            "link": link(row, committees.get(row["path"][: completeness.COMMITTEE_PREFIX])),
         }
         for row in names
         if row["pk"] in not_done
@@ -113,23 +111,34 @@ def dashboard(request):
         (committees.get(path), rate, _percent(rate.share)) for path, rate in by_committee.items()
     ]
     nonce = request.csp_nonce
-    month_labels = [f"{m}月" for m in MONTHS]
-    month_chart = charts.stacked_months(
+    month_labels = tuple(f"{m}月" for m in MONTHS)
+    month_chart = charts.svg(
+        charts.stacked_months,
         f"{year}年各月录入情况（组织数）",
         month_labels,
-        [(completeness.STATES[s], [by_month[m][s] for m in MONTHS]) for s in completeness.STATES],
+        tuple(
+            (completeness.STATES[s], tuple(by_month[m][s] for m in MONTHS))
+            for s in completeness.STATES
+        ),
+        nonce=nonce,
     )
-    rates_chart = charts.horizontal_shares(
+    rates_chart = charts.svg(
+        charts.horizontal_shares,
         "各党委按时录完率（已到关账日的月份）",
-        [c.short_name if c else "—" for c, _, _ in committee_rates],
-        [p for _, _, p in committee_rates],
+        tuple(c.short_name if c else "—" for c, _, _ in committee_rates),
+        tuple(p for _, _, p in committee_rates),
+        nonce=nonce,
     )
     map_page = Paginator(names, MAP_PAGE_SIZE).get_page(request.GET.get("page"))
+    states = state.states(row["pk"] for row in map_page)
     map_rows = [
-        {**row, "cells": [(s, completeness.GLYPHS[s], completeness.STATES[s]) for s in states]}
-        for row, states in zip(
-            map_page, state.states(r["pk"] for r in map_page).values(), strict=True
-        )
+        {
+            **row,
+            "cells": [
+                (s, completeness.GLYPHS[s], completeness.STATES[s]) for s in states[row["pk"]]
+            ],
+        }
+        for row in map_page
     ]
     context = {
         "year": year,
@@ -156,8 +165,8 @@ def dashboard(request):
         "committee_rates": committee_rates,
         "month_table": [(m, [by_month[m][s] for s in completeness.STATES]) for m in MONTHS],
         "states": [(k, label, completeness.GLYPHS[k]) for k, label in completeness.STATES.items()],
-        "month_chart": charts.to_svg(month_chart, nonce),
-        "rates_chart": charts.to_svg(rates_chart, nonce) if committee_rates else None,
+        "month_chart": month_chart,
+        "rates_chart": rates_chart if committee_rates else None,
         "map_rows": map_rows,
         "map_page": map_page,
         "map_query": _map_query(request),
@@ -190,33 +199,31 @@ def _standing_context(request, zone, scope, organizations, today, nonce):
     grades = figures.grades_by_sector(zone, organizations, today.year - 1)
     context["grades"] = grades
     if grades is not None and grades.table["rows"]:
-        context["grades_chart"] = charts.to_svg(
-            charts.stacked_groups(
-                f"{grades.year}年度等次（按类型）{'' if grades.finalized else '（预估）'}",
-                [label for label, _, _ in grades.table["rows"]],
-                [
-                    (g.label, [cells[i] for _, cells, _ in grades.table["rows"]])
-                    for i, g in enumerate(Grade)
-                ],
-                ("#2e7d32", "#1565c0", "#c62828"),
+        context["grades_chart"] = charts.svg(
+            charts.stacked_groups,
+            f"{grades.year}年度等次（按类型）{'' if grades.finalized else '（预估）'}",
+            tuple(label for label, _, _ in grades.table["rows"]),
+            tuple(
+                (str(g.label), tuple(cells[i] for _, cells, _ in grades.table["rows"]))
+                for i, g in enumerate(Grade)
             ),
-            nonce,
+            ("#2e7d32", "#1565c0", "#c62828"),
+            nonce=nonce,
         )
     averages = figures.quarter_averages(zone, organizations, today)
     context["averages"] = averages
     if this_year is not None and any(a.average is not None for a in averages):
-        context["averages_chart"] = charts.to_svg(
-            charts.trend(
-                "近八个季度平均得分",
-                [a.label for a in averages],
-                [None if a.average is None else float(a.average) for a in averages],
-                [
-                    float(context["quarter"].line if a.running else this_year.warning_threshold)
-                    for a in averages
-                ],
-                "预警线（本季度按进度折算）",
+        context["averages_chart"] = charts.svg(
+            charts.trend,
+            "近八个季度平均得分",
+            tuple(a.short_label for a in averages),
+            tuple(None if a.average is None else round(float(a.average), 1) for a in averages),
+            tuple(
+                float(context["quarter"].line if a.running else this_year.warning_threshold)
+                for a in averages
             ),
-            nonce,
+            "预警线（本季度按进度折算）",
+            nonce=nonce,
         )
     context["levels"] = list(reversed(Level))
     return context
@@ -248,6 +255,7 @@ def month_page(request, year, month):
             organization__in=organizations.values("pk"), year=year, month=month
         ).select_related("marked_by")
     }
+    link = _entry_links(user, year, month)
     rows = []
     for row in organizations.values("pk", "code", "name", "path"):
         key = (row["pk"], month)
@@ -259,7 +267,7 @@ def month_page(request, year, month):
                 "progress": state.progress(row["pk"], month),
                 "state": state.state(row["pk"], month),
                 "mark": marks.get(row["pk"]),
-                "link": _entry_link(user, row, committee, year, month),
+                "link": link(row, committee),
             }
         )
     begun = (year, month) <= (today.year, today.month)
