@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import completeness
 from dashboard.completeness import LATE, MISSING, ON_TIME, OPEN, month_state
 from dashboard.models import CompletionMark
-from scoring.models import Level
+from scoring.models import Level, PointEntry
 from scoring.services.grading import finalize_year
 from scoring.services.points import Cell, record_points
 from scoring.services.rulesets import create_rule_set
@@ -279,3 +279,19 @@ def test_the_dashboard_runs_a_constant_number_of_queries(zone, this_year, publis
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("dashboard:dashboard"))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_demo_record_dates_past_months_around_their_deadlines_once(zone, rule_set):
+    from dashboard import demo
+
+    enter(zone.a1, routine(rule_set)[:2], 3, zone.staff)
+    marked = demo.date_entries(seed=1, zone=zone.zone, user=zone.staff)
+
+    # 2025 is over: its twelve months of five organizations, all but the never-marked share.
+    assert 0 < marked < 60 and CompletionMark.objects.count() == marked
+    dates = set(
+        PointEntry.history.filter(organization_id=zone.a1.pk).values_list("history_date", flat=True)
+    )
+    (when,) = dates
+    assert abs(when - completeness.deadline_end(rule_set, 3)) < datetime.timedelta(days=26)
+    assert demo.date_entries(seed=1, zone=zone.zone, user=zone.staff) == 0
