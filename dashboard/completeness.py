@@ -49,6 +49,7 @@ NOT_STARTED = "not_started"
 PROGRESS = {COMPLETE: "已录完", PARTIAL: "部分录入", NOT_STARTED: "未录入"}
 
 COMMITTEE_PREFIX = Organization.steplen * 2
+MONTHS = range(1, 13)
 
 
 def deadline_end(rule_set: RuleSet, month: int) -> datetime.datetime:
@@ -59,13 +60,6 @@ def deadline_end(rule_set: RuleSet, month: int) -> datetime.datetime:
 
 def is_complete(*, entered: int, routine: int, marked: bool) -> bool:
     return marked or entered >= routine
-
-
-def progress(*, entered: int, routine: int, marked: bool) -> str:
-    """This month's progress of one organization: complete, partial or not started."""
-    if is_complete(entered=entered, routine=routine, marked=marked):
-        return COMPLETE
-    return PARTIAL if entered else NOT_STARTED
 
 
 def month_state(
@@ -105,17 +99,39 @@ def _key(name: str, *parts: object) -> str:
     return f"{name}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
 
 
-def entered_counts(zone_id: int, year: int, items: list[int]) -> Counts:
+@dataclass(frozen=True)
+class Stamps:
+    """What the zone's counts of a year depend on besides the deadlines: its scorecards (every
+    write to the points refreshes its organization's), its marks and the moves between zones."""
+
+    scorecards: tuple
+    marks: tuple
+    moved: int | None
+
+    @classmethod
+    def of(cls, zone_id: int, year: int) -> "Stamps":
+        cards = Scorecard.objects.filter(organization__zone=zone_id, year=year).aggregate(
+            latest=Max("updated_at"), n=Count("pk")
+        )
+        marks = CompletionMark.objects.filter(organization__zone=zone_id, year=year).aggregate(
+            latest=Max("pk"), n=Count("pk")
+        )
+        moved = ZoneMove.objects.aggregate(latest=Max("pk"))["latest"]
+        return cls((cards["latest"], cards["n"]), (marks["latest"], marks["n"]), moved)
+
+
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, COUNTS_TTL)
+    return value
+
+
+def entered_counts(zone_id: int, year: int, items: list[int], stamps: Stamps) -> Counts:
     """{(organization, month): routine items with an entry now}, for the zone's organizations."""
-    stamp = Scorecard.objects.filter(organization__zone=zone_id, year=year).aggregate(
-        latest=Max("updated_at"), n=Count("pk")
-    )
-    key = _key("entered", zone_id, year, items, stamp["latest"], stamp["n"])
-    counts = cache.get(key)
-    if counts is None:
-        counts = _entered_counts(zone_id, year, items)
-        cache.set(key, counts, COUNTS_TTL)
-    return counts
+    key = _key("entered", zone_id, year, items, stamps.scorecards)
+    return _cached(key, lambda: _entered_counts(zone_id, year, items))
 
 
 def _entered_counts(zone_id: int, year: int, items: list[int]) -> Counts:
@@ -129,20 +145,17 @@ def _entered_counts(zone_id: int, year: int, items: list[int]) -> Counts:
     return {(org, month): n for org, month, n in rows}
 
 
-def entered_by_deadline_counts(rule_set: RuleSet, items: list[int], months: list[int]) -> Counts:
+def entered_by_deadline_counts(
+    rule_set: RuleSet, items: list[int], months: list[int], stamps: Stamps
+) -> Counts:
     """{(organization, month): routine items that had an entry before the month's deadline
     was over}, for the zone's organizations and `months` (those whose deadline is over: before
     it, now is what counts). Read from the points' history, where every value ever saved keeps
     its date; organizations moving in bring theirs."""
     if not months:
         return {}
-    moved = ZoneMove.objects.aggregate(latest=Max("pk"))["latest"]
-    key = _key("on-time", rule_set.pk, rule_set.updated_at, items, months, moved)
-    counts = cache.get(key)
-    if counts is None:
-        counts = _entered_by_deadline_counts(rule_set, items, months)
-        cache.set(key, counts, COUNTS_TTL)
-    return counts
+    key = _key("on-time", rule_set.pk, rule_set.updated_at, items, months, stamps.moved)
+    return _cached(key, lambda: _entered_by_deadline_counts(rule_set, items, months))
 
 
 def _entered_by_deadline_counts(rule_set: RuleSet, items: list[int], months: list[int]) -> Counts:
@@ -164,13 +177,11 @@ def _entered_by_deadline_counts(rule_set: RuleSet, items: list[int], months: lis
     return {(org, month): n for org, month, n in rows}
 
 
-def marked_months(
-    organizations: OrganizationQuerySet, year: int
-) -> dict[tuple[int, int], datetime.datetime]:
-    """{(organization, month): when the office marked it done}."""
-    rows = CompletionMark.objects.filter(
-        organization__in=organizations.values("pk"), year=year
-    ).values_list("organization_id", "month", "marked_at")
+def marked_months(zone_id: int, year: int) -> dict[tuple[int, int], datetime.datetime]:
+    """{(organization, month): when the office marked it done}, for the zone's organizations."""
+    rows = CompletionMark.objects.filter(organization__zone=zone_id, year=year).values_list(
+        "organization_id", "month", "marked_at"
+    )
     return {(org, month): at for org, month, at in rows}
 
 
@@ -217,33 +228,51 @@ class YearCompleteness:
         self.organizations = list(
             organizations.order_by("path").values_list("pk", Substr("path", 1, COMMITTEE_PREFIX))
         )
-        self.entered = entered_counts(rule_set.zone_id, self.year, self.items)
-        self.by_deadline = entered_by_deadline_counts(rule_set, self.items, self.due_months)
-        self.marked = marked_months(organizations, self.year)
-        self._states: dict[int, list[str]] = {}
+        stamps = Stamps.of(rule_set.zone_id, self.year)
+        self.entered = entered_counts(rule_set.zone_id, self.year, self.items, stamps)
+        key = _key("states", rule_set.pk, rule_set.updated_at, self.items, self.due_months, stamps)
+        self._states = _cached(key, lambda: self._zone_states(stamps))
+
+    def _zone_states(self, stamps: Stamps) -> dict[int, list[str]]:
+        """{organization: [state of January … December]} of the zone's organizations with any
+        entry or mark this year; the others' follow from the deadlines alone."""
+        by_deadline = entered_by_deadline_counts(self.rule_set, self.items, self.due_months, stamps)
+        marked = marked_months(self.rule_set.zone_id, self.year)
+        result = {}
+        for org in {org for org, _ in self.entered} | {org for org, _ in marked}:
+            result[org] = [
+                month_state(
+                    entered=self.entered.get((org, m), 0),
+                    entered_by_deadline=by_deadline.get((org, m), 0),
+                    routine=self.routine,
+                    marked_at=marked.get((org, m)),
+                    deadline=self.deadlines[m],
+                    now=self.now,
+                )
+                for m in MONTHS
+            ]
+        return result
+
+    def _blank(self) -> list[str]:
+        """The states of an organization without entries or marks."""
+        return [MISSING if m in self.due_months else OPEN for m in MONTHS]
 
     def state(self, org_id: int, month: int) -> str:
-        key = (org_id, month)
-        return month_state(
-            entered=self.entered.get(key, 0),
-            entered_by_deadline=self.by_deadline.get(key, 0),
-            routine=self.routine,
-            marked_at=self.marked.get(key),
-            deadline=self.deadlines[month],
-            now=self.now,
-        )
+        return self.states([org_id])[org_id][month - 1]
 
     def progress(self, org_id: int, month: int) -> str:
-        key = (org_id, month)
-        return progress(
-            entered=self.entered.get(key, 0), routine=self.routine, marked=key in self.marked
-        )
+        """Complete (on time or late), partial or not started."""
+        if self.state(org_id, month) in (ON_TIME, LATE):
+            return COMPLETE
+        return PARTIAL if self.entered.get((org_id, month)) else NOT_STARTED
 
     def states(self, org_ids: Iterable[int]) -> dict[int, list[str]]:
-        """{organization: [state of January … December]}, each worked out once."""
+        """{organization: [state of January … December]} for (at least) `org_ids`."""
+        blank = None
         for org in org_ids:
             if org not in self._states:
-                self._states[org] = [self.state(org, m) for m in range(1, 13)]
+                blank = blank or self._blank()
+                self._states[org] = blank
         return self._states
 
     def rates(self) -> tuple[Rate, dict[str, Rate]]:

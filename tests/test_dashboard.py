@@ -295,3 +295,9 @@ def test_the_demo_record_dates_past_months_around_their_deadlines_once(zone, rul
     (when,) = dates
     assert abs(when - completeness.deadline_end(rule_set, 3)) < datetime.timedelta(days=26)
     assert demo.date_entries(seed=1, zone=zone.zone, user=zone.staff) == 0
+
+
+def test_names_in_the_long_lists_are_escaped(zone, this_year, login):
+    make_org(zone.com_b, "B-9", "<b>乙九</b>支部")
+    text = login(zone.staff).get(reverse("dashboard:dashboard")).content.decode()
+    assert "&lt;b&gt;乙九&lt;/b&gt;支部" in text and "<b>乙九" not in text
