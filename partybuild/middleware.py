@@ -9,6 +9,7 @@ deadlocks and statement timeouts are OperationalErrors too, and just as transien
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 
 from django.core.signals import got_request_exception
@@ -100,3 +101,32 @@ class DatabaseUnavailableMiddleware:
             _log(request, exception)
             return unavailable_response(request)
         return None
+
+
+def _seen_at_login(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """Stamp the session when it starts, as part of the login's own save: the first pages
+    after signing in then need no session write of their own."""
+    if hasattr(request, "session"):
+        request.session[SlidingSessionMiddleware.KEY] = int(time.time())
+
+
+class SlidingSessionMiddleware:
+    """Keep a signed-in user's session alive while they work: its expiry moves on with their
+    requests, so SESSION_COOKIE_AGE is the time without a request after which it ends. Saved
+    once a minute at most, not on every request as SESSION_SAVE_EVERY_REQUEST would: the
+    busiest pages would pay a database write each."""
+
+    REFRESH_AFTER = 60
+    KEY = "_partybuild_seen"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key and request.user.is_authenticated:
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_AFTER:
+                session[self.KEY] = now
+        return response

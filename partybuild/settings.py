@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "partybuild",
     "orgs",
     "scoring",
     "dashboard",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "partybuild.middleware.SlidingSessionMiddleware",
 ]
 
 # Login lockout: five wrong passwords for one account from one address lock that pair for
@@ -74,6 +76,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "orgs.backends.UserModelBackend",
 ]
+# The pair is per account AND address, never per account alone: nobody can lock a colleague
+# out from elsewhere, and staff can unlock an account from the accounts page.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -165,6 +169,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 # Our wording of a few of Django's own messages (locale/zh_Hans/LC_MESSAGES/django.po).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["partybuild.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -231,15 +236,27 @@ if HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-if env_flag("DJANGO_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_flag("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies stand between the clients and the app, each appending the address
+# it saw to X-Forwarded-For (one nginx: 1). Login lockouts then count the client's address,
+# read from the header's right end so that an address a client forges cannot be chosen, not
+# the proxy's, which every client shares. 0: REMOTE_ADDR, as on a direct connection.
+TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "1" if BEHIND_TLS_PROXY else "0"))
+if TRUSTED_PROXIES:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES - 1
 CSRF_TRUSTED_ORIGINS = [
     origin.strip()
     for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",")
     if origin.strip()
 ]
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Sessions end after two hours without a request (sliding: partybuild.middleware refreshes
+# the expiry as the user works) and when the browser closes, for shared office machines.
+SESSION_COOKIE_AGE = 60 * 60 * 2
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LOGGING = {
     "version": 1,

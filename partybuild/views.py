@@ -1,8 +1,11 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from orgs import access
 from orgs.models import Role
+
+from .auth import ThrottledPasswordChangeForm
 
 
 @login_required
@@ -22,3 +25,13 @@ def home(request):
     if access.is_reader(user):
         return redirect("dashboard:dashboard")
     return redirect("orgs:list")
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+password_change = PasswordChange.as_view()

@@ -1,15 +1,21 @@
-"""Plausible points for the demo zone: most organizations do most of the routine work, some miss
-items, a few earn bonus points, a few get deductions and one a veto, so that every warning level
-and every grade appears. All writes go through `record_points`, like any other."""
+"""The demo zone's life up to today: plausible points (most organizations do most of the
+routine work, some miss items, a few earn bonus points, a few get deductions and one a veto, so
+that every warning level and every grade appears), entered month by month, notices, reports,
+grading and tiers, each on the day a real zone would have done it. All writes go through the
+services, like any other."""
 
 import datetime
 import random
+from contextlib import contextmanager
 from decimal import Decimal
 
-from orgs.models import Organization, Role, User
+from django.utils import timezone
+
+from orgs.models import Organization, Role, TierAssignment, TierSource, User
 
 from . import rules
-from .models import Level, Notice, Rectification, RuleSet, Scorecard
+from .models import Level, Rectification, RuleSet, Scorecard
+from .services.grading import confirm_tiers, finalize_year
 from .services.notices import next_notice_number, publish_notice
 from .services.periods import close_month
 from .services.points import Cell, record_points
@@ -40,15 +46,6 @@ NOTES = {
     "D1": ["季度党建材料逾期报送", "台账资料与实际不符"],
     "D2": ["党员违纪受到党纪处分，造成不良影响"],
 }
-
-
-def ensure_rule_sets(*, zone, years, user):
-    previous = None
-    for year in years:
-        rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
-        if rule_set is None:
-            rule_set = create_rule_set(zone=zone, year=year, user=user, copy_from=previous)
-        previous = rule_set
 
 
 def _profile(rng):
@@ -137,68 +134,173 @@ def plan_points(*, seed, zone, organizations, years, upto):
                 yield year, month, cells
 
 
-def fill_points(*, seed, zone, years, upto, user):
-    """Record the zone's planned points month by month, closing every month before the last."""
+@contextmanager
+def clock(moment):
+    """Run the block as if it were `moment`: the services check dates against today (no
+    points for future months, publishing only after a quarter ended, grading after the year)
+    and stamp every step with now(), so the demo's history reads as a real zone's would. For
+    the demo loader only: it replaces django.utils.timezone.now while the block runs."""
+    real = timezone.now
+    timezone.now = lambda: moment
+    try:
+        yield
+    finally:
+        timezone.now = real
+
+
+def at(day, hour=9, minute=0):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def first_of_next(year, month):
+    return datetime.date(year + month // 12, month % 12 + 1, 1)
+
+
+def play(*, seed, zone, today, user, say=lambda text: None):
+    """What a zone that took the system into use on 2 January of last year has done by
+    `today`, each step on its day: rule sets each January, every month's points entered in
+    the first week of the next and closed on the deadline, each ended quarter's notice
+    published on the 8th with its rectifications walked through, last year graded and this
+    year's tiers confirmed in January. Open for a newcomer: the month being entered (a share
+    of its points in, its deadline still ahead) and the latest notice's reports waiting for
+    review. Returns (points recorded, notices published), or None when already played."""
     organizations = list(Organization.objects.in_zone(zone).scored().order_by("path"))
-    if Scorecard.objects.filter(organization__in=organizations, year__in=years).exists():
-        return 0
-    recorded = 0
+    if Scorecard.objects.filter(organization__in=organizations).exists():
+        return None
+    first_year = today.year - 1
+    rng = random.Random(f"{seed}:{zone.code}:timeline")
+    start = at(datetime.date(first_year, 1, 2))
+    TierAssignment.objects.filter(
+        organization__zone=zone, source=TierSource.INITIAL, year=first_year
+    ).update(set_at=start)
+    with clock(start):
+        create_rule_set(zone=zone, year=first_year, user=user)
+    last = (today.year, today.month - 1) if today.month > 1 else (first_year, 12)
+    recorded = published = 0
     for year, month, cells in plan_points(
-        seed=seed, zone=zone, organizations=organizations, years=years, upto=upto
+        seed=seed, zone=zone, organizations=organizations, years=[first_year, today.year], upto=last
     ):
-        record_points(zone=zone, year=year, cells=cells, user=user, reason="演示数据初始化")
+        rule_set = RuleSet.objects.get(zone=zone, year=year)
+        following = first_of_next(year, month)
+        deadline = rule_set.close_deadline(month)
+        if (year, month) == last and today <= deadline:
+            # The month being entered: most organizations in, a few partly, some not yet.
+            cells = entering_share(rng, cells, organizations)
+            moment = at(today - datetime.timedelta(days=1), 17)
+        else:
+            moment = at(following + datetime.timedelta(days=rng.randint(0, 6)), rng.randint(8, 16))
+        with clock(moment):
+            record_points(zone=zone, year=year, cells=cells, user=user, reason="录入本月积分")
         recorded += len(cells)
-        if (year, month) < upto:
-            close_month(zone=zone, year=year, month=month, user=user)
-    return recorded
+        if month % 3 == 0:
+            publish_day = following + datetime.timedelta(days=7)
+            if publish_day < today:
+                notice = publish(zone, year, month // 3, publish_day, user)
+                walk_rectifications(rng, notice, today, user, latest=_is_latest(year, month, today))
+                published += 1
+                say(f"  {year}年第{month // 3}季度：已发布预警通报 {notice.label}")
+        if deadline < today:
+            with clock(at(deadline, 17)):
+                close_month(zone=zone, year=year, month=month, user=user)
+        if month == 12:
+            new_year(zone, year, today, user)
+    return recorded, published
 
 
-def publish_past_notices(*, seed, zone, upto, user):
-    """Publish every ended quarter before (year, quarter) `upto`, then walk each rectification
-    through the services: most accepted, some returned or waiting for review, a few overdue."""
-    if Notice.objects.filter(zone=zone).exists():
-        return 0
-    rng = random.Random(seed)
-    published = 0
-    for year in RuleSet.objects.filter(zone=zone).order_by("year").values_list("year", flat=True):
-        for quarter in range(1, 5):
-            if (year, quarter) >= upto:
-                return published
-            day = rules.quarter_end(year, quarter) + datetime.timedelta(days=8)
-            notice = publish_notice(
-                zone=zone,
-                year=year,
-                quarter=quarter,
-                number=next_notice_number(zone, day.year),
-                published_on=day,
-                title=f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
-                text=f"现将{year}年第{quarter}季度基层党组织积分预警情况通报如下，请被预警的党组织按期整改。",
-                user=user,
-            )
-            published += 1
-            for task in Rectification.objects.filter(warning__notice=notice).select_related(
-                "warning__organization__secretary"
-            ):
-                secretary, roll = task.warning.organization.secretary, rng.random()
-                if roll < 0.08 or secretary is None:
-                    continue  # never reported: overdue
-                submit_rectification(
-                    rectification=task,
-                    user=secretary,
-                    report=rng.choice(REPORTS),
-                )
-                if roll < 0.16:
-                    continue  # waiting for review
-                if roll < 0.26:
+def _is_latest(year, month, today):
+    """Whether the quarter ending in (year, month) is the last one ended before today."""
+    last_year, last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[
+        0
+    ]
+    return (year, month // 3) == (last_year, last_quarter)
+
+
+def entering_share(rng, cells, organizations):
+    """The cells a zone has in when the month's deadline is still ahead: every cell of about
+    three quarters of the organizations, half the cells of some, none of the rest."""
+    keep = {}
+    for org in organizations:
+        roll = rng.random()
+        keep[org.pk] = 1.0 if roll < 0.75 else 0.5 if roll < 0.9 else 0.0
+    return [c for c in cells if rng.random() < keep[c.organization_id]]
+
+
+def new_year(zone, year, today, user):
+    """January of the following year: its rule set (a copy), then last year graded on the
+    15th and this year's tiers confirmed on the 20th, when those days have come."""
+    january = datetime.date(year + 1, 1, 2)
+    if january >= today:
+        return
+    with clock(at(january)):
+        create_rule_set(
+            zone=zone,
+            year=year + 1,
+            user=user,
+            copy_from=RuleSet.objects.get(zone=zone, year=year),
+        )
+    graded, confirmed = datetime.date(year + 1, 1, 15), datetime.date(year + 1, 1, 20)
+    if graded < today:
+        with clock(at(graded, 10)):
+            finalize_year(zone=zone, year=year, user=user)
+    if confirmed < today:
+        with clock(at(confirmed, 10)):
+            confirm_tiers(zone=zone, year=year, user=user)
+
+
+def publish(zone, year, quarter, day, user):
+    with clock(at(day, 10)):
+        return publish_notice(
+            zone=zone,
+            year=year,
+            quarter=quarter,
+            number=next_notice_number(zone, day.year),
+            published_on=day,
+            title=f"关于{year}年第{quarter}季度基层党组织积分预警情况的通报",
+            text=f"现将{year}年第{quarter}季度基层党组织积分预警情况通报如下，请被预警的党组织按期整改。",
+            user=user,
+        )
+
+
+def walk_rectifications(rng, notice, today, user, *, latest):
+    """Each warned organization's secretary reports within the deadline (a few never do);
+    the office accepts most reports within days and returns some, which are reported again
+    and accepted. Of the latest notice, a share of reports still waits for review."""
+    published = at(notice.published_on, 10)
+    tasks = Rectification.objects.filter(warning__notice=notice).select_related(
+        "warning__organization__secretary"
+    )
+    for task in tasks:
+        secretary, roll = task.warning.organization.secretary, rng.random()
+        if roll < 0.08 or secretary is None:
+            continue  # never reported: overdue
+        moment = published + datetime.timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 6))
+        steps = [("submit", moment)]
+        returned = moment + datetime.timedelta(days=rng.randint(1, 4))
+        if latest and roll < 0.3:
+            pass  # waiting for review
+        elif latest and roll < 0.4:
+            steps.append(("return", returned))  # to be reported again
+        elif roll < 0.25:
+            again = returned + datetime.timedelta(days=rng.randint(1, 5))
+            accepted = again + datetime.timedelta(days=rng.randint(1, 4))
+            steps += [("return", returned), ("submit", again), ("accept", accepted)]
+        else:
+            steps.append(("accept", moment + datetime.timedelta(days=rng.randint(1, 5))))
+        for step, when in steps:
+            if when.date() >= today:
+                break
+            with clock(when):
+                if step == "submit":
+                    submit_rectification(
+                        rectification=task, user=secretary, report=rng.choice(REPORTS)
+                    )
+                else:
                     review_rectification(
                         rectification=task,
                         user=user,
-                        accept=False,
-                        comment="请补充整改成效的佐证材料。",
+                        accept=step == "accept",
+                        comment="" if step == "accept" else "请补充整改成效的佐证材料。",
                     )
-                    continue
-                review_rectification(rectification=task, user=user, accept=True)
-    return published
 
 
 REPORTS = [

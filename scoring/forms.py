@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from orgs.forms import DateInput
 from orgs.models import Tier
+from partybuild import attachments
 
-from .attachments import sniff_attachment
 from .models import Grade, Item, Level, PointEntry, RuleSet, Status
 from .services.rulesets import RULE_SET_FIELDS
 from .sheets.month_template import MAX_UPLOAD_BYTES
@@ -295,8 +295,7 @@ class SubmitForm(forms.Form):
         file = self.cleaned_data.get("attachment")
         if not file:
             return None
-        file.content_type = sniff_attachment(file)
-        return file
+        return attachments.accept(file).as_file()
 
 
 class ReviewForm(forms.Form):

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from orgs.models import Organization, OrganizationQuerySet, TierAssignment, Zone
 
 from . import rules
-from .models import Level, Notice, Rectification, RuleSet, Scorecard, Status, Warning
+from .models import Level, Notice, Rectification, RuleSet, Scorecard, Warning
 
 ZERO = Decimal(0)
 Period = tuple[int, int]  # (year, quarter)
@@ -152,7 +152,8 @@ class StatusStamps:
     year_total: Decimal
     scorecard_changed: datetime | str | None  # text on SQLite; None without a scorecard
     rules_changed: datetime | str | None  # None when the year has no rule set
-    open_tasks: int
+    tasks: int  # rectification tasks the organization ever had
+    latest_notice: int | None  # the zone's latest published notice: a quarter's level is final
 
 
 # Stand-ins compiled into the tier statement once, replaced by the real values on each use.
@@ -179,6 +180,7 @@ def status_stamps(org_id: int, zone_id: int, year: int) -> StatusStamps:
     rule_sets = RuleSet._meta.db_table
     tasks = Rectification._meta.db_table
     warnings = Warning._meta.db_table
+    notices = Notice._meta.db_table
     sql = f"""
         SELECT
           ({tier_sql}),
@@ -186,15 +188,16 @@ def status_stamps(org_id: int, zone_id: int, year: int) -> StatusStamps:
           (SELECT updated_at FROM {cards} WHERE organization_id = %s AND year = %s),
           (SELECT updated_at FROM {rule_sets} WHERE zone_id = %s AND year = %s),
           (SELECT COUNT(*) FROM {tasks} t JOIN {warnings} w ON w.id = t.warning_id
-             WHERE w.organization_id = %s AND t.status <> %s)
+             WHERE w.organization_id = %s),
+          (SELECT MAX(id) FROM {notices} WHERE zone_id = %s)
     """
     values = {"org": org_id, "year": year}
     params: list[int | str] = [values[name] for name in tier_params]
-    params += [org_id, year, org_id, year, zone_id, year, org_id, Status.ACCEPTED.value]
+    params += [org_id, year, org_id, year, zone_id, year, org_id, zone_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        tier, total, card_changed, rules_changed, open_tasks = cursor.fetchone()
-    return StatusStamps(tier, Decimal(str(total or 0)), card_changed, rules_changed, open_tasks)
+        tier, total, card_changed, rules_changed, tasks, notice = cursor.fetchone()
+    return StatusStamps(tier, Decimal(str(total or 0)), card_changed, rules_changed, tasks, notice)
 
 
 @dataclass

@@ -59,16 +59,56 @@ def test_it_creates_an_account_for_every_role_and_prints_the_logins(demo_zone):
         assert user.zone_id == user.secretary_of.zone_id
 
 
-def test_it_records_two_years_and_closes_all_but_the_last_month():
+def test_it_follows_the_date_it_is_loaded_on():
+    """What a zone that started on 2 January of last year has done by today: every month whose
+    deadline has passed entered and closed, each step dated when it would have happened."""
+    today = timezone.localdate()
     for zone in Zone.objects.all():
         last, this = sorted(RuleSet.objects.filter(zone=zone).values_list("year", flat=True))
+        assert (last, this) == (today.year - 1, today.year)
         entries = PointEntry.objects.filter(organization__zone=zone)
-        months = set(entries.filter(year=last).values_list("month", flat=True))
-        assert months == set(range(1, 13))
+        assert set(entries.filter(year=last).values_list("month", flat=True)) == set(range(1, 13))
         scored = Organization.objects.in_zone(zone).scored().count()
         assert Scorecard.objects.filter(organization__zone=zone, year=last).count() == scored
-        assert not Period.objects.filter(zone=zone, year=last, closed=False).exists()
-        assert entries.filter(year=this).exists()
+        closed = set(Period.objects.filter(zone=zone, closed=True).values_list("year", "month"))
+        for year, month in ((y, m) for y in (last, this) for m in range(1, 13)):
+            deadline = RuleSet.objects.get(zone=zone, year=year).close_deadline(month)
+            assert ((year, month) in closed) == (deadline < today), (year, month)
+        # Entered in the week after each month, not on the day the demo was loaded.
+        first = PointEntry.history.filter(organization__zone=zone, year=last, month=1)
+        assert {h.history_date.date().month for h in first} == {2}
+
+
+def test_last_year_is_graded_and_this_years_tiers_come_from_it():
+    from orgs.models import TierSource
+    from scoring.models import AnnualResult, YearState
+
+    today = timezone.localdate()
+    zone = main_zone()
+    state = YearState.objects.get(zone=zone, year=today.year - 1)
+    assert state.finalized and state.tiers_confirmed
+    for result in AnnualResult.objects.filter(zone=zone)[:40]:
+        org = Organization.objects.filter(pk=result.organization_id).with_tier(today.year).get()
+        assert org.tier == result.next_tier
+    graded = Organization.objects.in_zone(zone).scored().first()
+    assert graded.tier_history.filter(source=TierSource.GRADING, year=today.year).exists()
+
+
+def test_last_month_is_partly_entered_until_its_deadline_then_closed():
+    today = timezone.localdate()
+    zone = main_zone()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    entered = set(
+        PointEntry.objects.filter(organization__zone=zone, year=year, month=month).values_list(
+            "organization", flat=True
+        )
+    )
+    scored = Organization.objects.in_zone(zone).scored().count()
+    closed = Period.objects.filter(zone=zone, year=year, month=month, closed=True).exists()
+    if RuleSet.objects.get(zone=zone, year=year).close_deadline(month) < today:
+        assert closed and len(entered) == scored  # entered in full and closed on the deadline
+    else:
+        assert not closed and 0.5 * scored < len(entered) < scored  # still being entered
 
 
 def test_every_warning_level_and_grade_appears():
@@ -84,23 +124,31 @@ def test_every_warning_level_and_grade_appears():
     assert sum(g.vetoed for g in graded) == 1
 
 
-def test_it_publishes_every_ended_quarter_but_the_last_and_walks_the_rectifications(demo_zone):
+def test_it_publishes_every_ended_quarter_and_walks_the_rectifications(demo_zone):
     today = timezone.localdate()
     last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
     for zone in Zone.objects.all():
         published = set(Notice.objects.filter(zone=zone).values_list("year", "quarter"))
-        assert last_quarter not in published
-        assert published and max(published) == rules.previous_quarters(*last_quarter, 1)[0]
+        assert max(published) == last_quarter
+        assert len(published) == 4 + rules.quarter_of(today.month) - 1
         # Each zone numbers its own notices from 1 in every year of issue.
         numbers = Notice.objects.filter(zone=zone, number_year=today.year)
         assert sorted(numbers.values_list("number", flat=True))[:1] == [1]
-    assert "已发布此前" in demo_zone
+    assert "已发布预警通报" in demo_zone
     statuses = set(
         Rectification.objects.filter(warning__notice__zone=main_zone()).values_list(
             "status", flat=True
         )
     )
     assert statuses == set(Status.values)
+    # A newcomer finds reports of the latest notice waiting for review.
+    waiting = Rectification.objects.filter(
+        warning__notice__zone=main_zone(),
+        warning__notice__year=last_quarter[0],
+        warning__notice__quarter=last_quarter[1],
+        status=Status.SUBMITTED,
+    )
+    assert waiting.exists()
 
 
 def test_it_is_idempotent():

@@ -483,3 +483,27 @@ def test_error_dates_and_booleans_in_a_file_are_refused_never_cleared(zone, item
     assert set(problems) == {"1.1 班子建设", "1.2 发展党员", "1.3 党费收缴"}
     assert "错误值" in problems["1.3 党费收缴"]
     assert {e.points for e in PointEntry.objects.all()} == {D("1")}
+
+
+def test_the_template_gives_each_organizations_room_left_in_the_quarter(zone, items, rule_set):
+    record_points(
+        zone=zone.zone,
+        year=2025,
+        cells=[
+            Cell(zone.a1.pk, items["2.1"].pk, 1, "2.5"),
+            Cell(zone.a1.pk, items["D1"].pk, 2, "-1"),
+        ],
+        user=None,
+        reason="",
+    )
+    workbook = openpyxl.load_workbook(BytesIO(template(rule_set)))
+    assert workbook.sheetnames[:2] == ["2025年3月", month_template.ROOM_SHEET]
+    rows = list(workbook[month_template.ROOM_SHEET].iter_rows(values_only=True))
+    header = rows[month_template.HEADER_ROW - 1]
+    a1 = next(r for r in rows if r[0] == "A-1")
+    a2 = next(r for r in rows if r[0] == "A-2")
+    assert a1[header.index("2.1 “三会一课”")] == 0.5  # 3.0 cap, 2.5 in January
+    assert a1[header.index("D1 材料逾期或不实")] == 1.0  # 2.0 to deduct, 1 already
+    assert a2[header.index("2.1 “三会一课”")] == 3.0
+    meta = {r[0]: r[1] for r in workbook["说明"].iter_rows(values_only=True)}
+    assert (meta["年度"], meta["月份"]) == (2025, 3)

@@ -184,7 +184,8 @@ CASES = [
         method="post",
     ),
     # The second zone published nothing: the first zone's notice does not exist for it.
-    Case("scoring:notice", codes(secretary=403, xstaff=404), {"year": 2025, "quarter": 1}),
+    # Secretaries read their own entry of a notice (an excerpt); readers the whole of it.
+    Case("scoring:notice", codes(xstaff=404), {"year": 2025, "quarter": 1}),
     Case("scoring:notice_export", codes(secretary=403, xstaff=404), {"year": 2025, "quarter": 1}),
     Case("scoring:rectifications", READERS),
     Case("scoring:rectification", IN_ZONE, {"pk": "task_a1"}),

@@ -1,27 +1,19 @@
 import io
-import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from scoring.models import Rectification, Status
 from scoring.services.rectifications import review_rectification, submit_rectification
 from scoring.services.steps import Refused
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+from .files import docx_bytes, image_bytes, launch_action, pdf_bytes
 
-
-def docx_bytes(extra=None, *, content_types=True):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        if content_types:
-            archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-        for name in extra or []:
-            archive.writestr(name, "x")
-    return out.getvalue()
+PDF = pdf_bytes()
+PNG = image_bytes("PNG")
+JPEG = image_bytes("JPEG")
 
 
 @pytest.fixture
@@ -122,6 +114,13 @@ def test_an_empty_report_is_refused(zone, task, login):
         ("notword.docx", docx_bytes()[:-40], "只能是 PDF、JPG、PNG 或 DOCX"),
         ("bare.docx", docx_bytes(content_types=False), "只能是 PDF、JPG、PNG 或 DOCX"),
         ("big.pdf", PDF + b"0" * (10 * 1024 * 1024), "附件不能超过 10 MB"),
+        # What an outside probe stored before the contents were validated in full:
+        ("script.pdf", pdf_bytes(javascript=True), "PDF 文件含有可执行的内容"),
+        ("launch.pdf", pdf_bytes(open_action=launch_action()), "PDF 文件含有可执行的内容"),
+        ("html.pdf", b"%PDF-1.4\n<html><body>hi</body></html>\n%%EOF", "PDF 文件已损坏"),
+        ("html.jpg", b"\xff\xd8\xff\xe0<html><script>alert(1)</script></html>", "图片文件已损坏"),
+        ("bomb.docx", docx_bytes(big=70 * 1024 * 1024), "DOCX 文件解压后过大"),
+        ("notxml.docx", docx_bytes(document="not xml"), "只能是 PDF、JPG、PNG 或 DOCX"),
     ],
 )
 def test_attachments_are_checked_by_content(zone, task, login, name, content, message):
@@ -131,14 +130,36 @@ def test_attachments_are_checked_by_content(zone, task, login, name, content, me
     assert task.status == Status.OPEN and not task.attachment
 
 
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [("a.docx", docx_bytes()), ("b.PNG", PNG), ("c.jpeg", b"\xff\xd8\xff\xe0rest")],
-)
-def test_allowed_attachments_are_kept(zone, task, login, name, content):
+@pytest.mark.parametrize(("name", "content"), [("a.docx", docx_bytes()), ("b.pdf", PDF)])
+def test_documents_are_kept_as_uploaded(zone, task, login, name, content):
     submit(login(zone.secretary), task, attachment=SimpleUploadedFile(name, content))
     task.refresh_from_db()
     assert task.status == Status.SUBMITTED and task.attachment.read() == content
+
+
+@pytest.mark.parametrize(("name", "kind"), [("b.PNG", "PNG"), ("c.jpeg", "JPEG")])
+def test_images_are_decoded_and_stored_re_encoded_without_what_rode_along(
+    zone, task, login, name, kind
+):
+    exif = Image.Exif()
+    exif[0x8825] = {2: (31, 45, 0)}  # GPSInfo: where the photo was taken
+    tail = b"<html><script>alert(1)</script></html>"
+    content = image_bytes(kind, size=(40, 30), exif=exif) + tail
+    submit(login(zone.secretary), task, attachment=SimpleUploadedFile(name, content))
+    task.refresh_from_db()
+    stored = task.attachment.read()
+    assert task.status == Status.SUBMITTED
+    assert tail not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert (image.format, image.size) == (kind, (40, 30))
+        assert 0x8825 not in image.getexif()
+
+
+def test_a_long_file_name_keeps_its_extension(zone, task, login):
+    name = "整" * 300 + ".pdf"
+    submit(login(zone.secretary), task, attachment=SimpleUploadedFile(name, PDF))
+    task.refresh_from_db()
+    assert len(task.attachment_name) == 200 and task.attachment_name.endswith(".pdf")
 
 
 def test_the_attachment_is_served_only_in_scope_and_as_a_download(zone, task, login, settings):

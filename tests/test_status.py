@@ -1,4 +1,5 @@
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
@@ -46,9 +47,19 @@ def test_it_shows_the_quarter_so_far_and_what_is_missing(zone, this_year, login)
     assert len(figures.chart()["bars"]) == 8
     html = response.content.decode()
     assert "<svg" in html and 'id="so-far">4.0<' in html
-    running = html[html.index(f"第{rules.quarter_of(today.month)}季度（进行中）") :]
-    running = running[: running.index("</div></div>")]
-    assert "目前低于预警线，季度结束后确定等级" in running and "level-badge" not in running
+    # The running quarter is progress against what its ended months should have reached.
+    quarter = rules.quarter_of(today.month)
+    ended = rules.months_ended(today.year, quarter, today)
+    line = rules.pro_rated_line(D(25), ended)
+    assert figures.line == line
+    assert figures.behind() == (f"{line - 4:.1f}" if line > 4 else None)
+    pace = html[html.index('id="pace"') :]
+    pace = pace[: pace.index("</p>")]
+    if ended:
+        assert f"应达 {line:.1f} 分" in pace
+    cards = html[html.index(f"第{quarter}季度</div>", html.index("各季度")) :]
+    running = cards[: cards.index("</div></div>")]
+    assert "进行中（预估）" in running and "level-badge" not in running
 
 
 def test_a_change_of_points_shows_at_once_despite_the_cached_fragment(zone, this_year, login):
@@ -149,3 +160,53 @@ def test_the_chart_scales_to_the_highest_bar_and_marks_the_threshold():
     assert bars[2]["y"] == 18  # the top margin: the highest bar reaches the top
     assert bars[0]["h"] < bars[1]["h"] < bars[2]["h"]
     assert geometry["threshold_y"] == pytest.approx(bars[1]["y"])
+
+
+def test_a_published_quarter_shows_its_notices_level_and_an_unpublished_one_an_estimate(
+    zone, rule_set, login, monkeypatch
+):
+    import datetime
+
+    from scoring.models import Warning
+
+    from .conftest import publish_first_quarter
+
+    # A day in August 2025: Q1 published, Q2 ended without a notice, Q3 running.
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2025, 8, 15))
+    notice = publish_first_quarter(zone)
+    figures = (
+        login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk])).context["figures"]
+    )
+    first, second, third = figures.year_quarters[:3]
+    published = Warning.objects.get(notice=notice, organization=zone.a1).level
+    assert (first["state"], first["level"].value, first["notice"]) == (
+        "published",
+        published,
+        notice,
+    )
+    # Q2 ended with no entries and no notice yet: red as an estimate, not a published level.
+    assert (second["state"], second["level"].value, second["notice"]) == (
+        "estimate",
+        rules.RED,
+        None,
+    )
+    assert third["state"] == "running"
+
+
+def test_only_the_secretary_is_offered_to_report(zone, published, this_year, login):
+    html = login(zone.staff).get(reverse("scoring:status", args=[zone.a1.pk])).content.decode()
+    assert "填写整改报告" not in html and "修改后重新提交" not in html
+    html = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk])).content.decode()
+    assert "填写整改报告" in html
+
+
+def test_a_closed_task_stays_in_the_secretarys_history(zone, published, this_year, login):
+    task = Rectification.objects.get(warning__organization=zone.a1)
+    submit_rectification(rectification=task, user=zone.secretary, report="已整改")
+    review_rectification(rectification=task, user=zone.staff, accept=True)
+    response = login(zone.secretary).get(reverse("scoring:status", args=[zone.a1.pk]))
+    assert response.context["open_tasks"] == []
+    history = response.content.decode()
+    history = history[history.index('id="warning-history"') :]
+    assert "已销号" in history and "2025年Q1" in history
+    assert reverse("scoring:notice", args=[2025, 1]) in history

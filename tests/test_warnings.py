@@ -324,3 +324,41 @@ def test_the_warnings_menu_opens_a_quarter_that_exists(
     response = client.get(reverse("scoring:warnings_index"))
     assert response.url == reverse("scoring:warnings", args=quarter)
     assert client.get(response.url).status_code == 200
+
+
+def test_a_committee_viewers_notice_is_labelled_an_excerpt_of_their_organizations(
+    zone, published, login
+):
+    html = login(zone.viewer).get(reverse("scoring:notice", args=[2025, 1])).content.decode()
+    assert "（摘录）" in html and "摘录</strong>：本页只列出甲党委及其下属组织" in html
+    assert "乙一支部" not in html
+    whole = login(zone.staff).get(reverse("scoring:notice", args=[2025, 1])).content.decode()
+    assert "摘录" not in whole and "乙一支部" in whole
+
+
+def test_a_warned_secretary_reads_their_own_entry_of_the_notice(zone, published, login):
+    html = login(zone.secretary).get(reverse("scoring:notice", args=[2025, 1])).content.decode()
+    assert "甲一支部" in html and "甲二支部" not in html
+    assert "本页只列出本组织在本通报中的情况（1 个）" in html
+
+
+def test_a_running_quarter_shows_progress_against_the_pro_rated_line_not_levels(
+    zone, rule_set, login, monkeypatch
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from .conftest import score
+
+    # Mid-May 2025: April has ended, so the line is a third of 25.
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2025, 5, 15))
+    score(zone.a1, 2025, 2, 10)  # in April
+    response = login(zone.staff).get(reverse("scoring:warnings", args=[2025, 2]))
+    context = response.context
+    assert context["provisional"] and context["line"] == D("8.3")
+    behind = [row["org"].code for row in context["rows"]]
+    assert "A-1" not in behind and {"A-2", "B-1"} <= set(behind)
+    html = response.content.decode()
+    assert "预估" in html and "进度落后" in html and "level-badge" not in html
+    assert context["behind_count"] == len(behind)

@@ -3,7 +3,7 @@ it with a comment. Every step is kept with who and when."""
 
 from typing import Any
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ def submit_rectification(
     rectification: Rectification,
     user: Any,
     report: str,
-    attachment: UploadedFile | None = None,
+    attachment: File | None = None,
 ) -> Rectification:
     task = _locked(rectification)
     if task.status not in (Status.OPEN, Status.RETURNED):
@@ -34,7 +34,7 @@ def submit_rectification(
     if attachment is not None:
         task.attachment.save(attachment.name or "附件", attachment, save=False)
         task.attachment_name = (attachment.name or "附件")[:200]
-        task.attachment_type = attachment.content_type or ""
+        task.attachment_type = getattr(attachment, "content_type", "") or ""
     first = task.status == Status.OPEN
     task.status = Status.SUBMITTED
     task.submitted_at = timezone.now()

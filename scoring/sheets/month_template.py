@@ -16,10 +16,11 @@ from partybuild import xlsx
 
 from ..models import Item, PointEntry, RuleSet
 from ..rules import parse_points
-from ..services.points import Cell, Key, check_points
+from ..services.points import Cell, Key, check_points, rooms
 
-MARKER = "partybuild-month-template"
-VERSION = 1
+MARKER = "基层党组织积分录入模板"
+VERSION = 2
+ROOM_SHEET = "本季度还可记"
 HEADER_ROW = 3
 CAP_ROW = 4
 FIRST_DATA_ROW = 5
@@ -78,11 +79,45 @@ def write(
             ws.append(xlsx.header(ws, row))
         else:
             ws.append([xlsx.text(ws, v) for v in row])
+    _room_sheet(workbook, rule_set, year, month, organizations)
     meta = workbook.create_sheet("说明")
     meta.sheet_state = "hidden"
-    for line in ([MARKER, VERSION], ["year", year], ["month", month]):
+    for line in (
+        [MARKER, VERSION],
+        ["年度", year],
+        ["月份", month],
+        ["用途", "供系统识别这份模板的年度和月份，请勿修改本工作表。"],
+    ):
         meta.append(line)
     return xlsx.to_bytes(workbook)
+
+
+def _room_sheet(
+    workbook: Workbook, rule_set: RuleSet, year: int, month: int, organizations: Any
+) -> None:
+    """What each organization's quarter still allows per item this month (as the grid shows
+    it), beside the sheet to fill in: not read back on import."""
+    ws = workbook.create_sheet(ROOM_SHEET)
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 36
+    ws.freeze_panes = f"C{HEADER_ROW + 1}"
+    items = rule_set.ordered_items()
+    orgs = list(organizations.only("pk", "code", "name"))
+    left = rooms(org_ids=[o.pk for o in orgs], year=year, items=items, months=[month])
+    ws.append(
+        [xlsx.text(ws, f"{year}年{month}月 各组织本季度各小项本月还可记的分数", font=xlsx.TITLE)]
+    )
+    ws.append(
+        [
+            "按季度上限减去本季度其他月份已记的分数；扣分项为还可扣的分数。"
+            "仅供参考，导入时不读取本工作表，填写请在第一个工作表。"
+        ]
+    )
+    ws.append(xlsx.header(ws, ["组织编码", "组织名称", *(item.label for item in items)]))
+    for org in orgs:
+        ws.append(
+            [org.code, xlsx.text(ws, org.name), *(left[(org.pk, i.pk, month)].left for i in items)]
+        )
 
 
 @dataclass
@@ -144,9 +179,9 @@ def _parse(workbook: Any, *, zone: Zone, year: int, month: int, items: list[Item
     }
     if meta.get(MARKER) != VERSION:
         raise xlsx.FileRefused("这不是本系统下载的积分录入模板，请先下载模板再填写。")
-    if (meta.get("year"), meta.get("month")) != (year, month):
+    if (meta.get("年度"), meta.get("月份")) != (year, month):
         raise xlsx.FileRefused(
-            f"这是 {meta.get('year')}年{meta.get('month')}月 的模板，不能导入到 {year}年{month}月。"
+            f"这是 {meta.get('年度')}年{meta.get('月份')}月 的模板，不能导入到 {year}年{month}月。"
         )
     ws = workbook.worksheets[0]
     sheet = ws.title

@@ -102,6 +102,16 @@ def _month_tabs(rule_set, year, today):
 fmt = rules.format_points
 
 
+def to_date_line(rule_set, year, month, today):
+    """(line, provisional) that the quarter's total up to `month` is compared with: the share
+    of the warning line for the quarter's months up to `month` that have ended. Provisional
+    (预估) while that is not the whole quarter: then falling short is progress, not a warning."""
+    quarter = rules.quarter_of(month)
+    position = month - rules.months_of(quarter)[0] + 1
+    counted = min(position, rules.months_ended(year, quarter, today))
+    return rules.pro_rated_line(rule_set.warning_threshold, counted), counted < 3
+
+
 def cell_view(entry, room):
     """What a grid cell renders: (value, version, note, room) of templatetags.grid."""
     if entry is None:
@@ -152,6 +162,7 @@ def grid(request, year, month):
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()
+    line, provisional = to_date_line(rule_set, year, month, today)
     rows = []
     for org in page:
         quarter_months = {m: totals.get((org.pk, m), 0) for m in rules.months_of(quarter)}
@@ -166,7 +177,7 @@ def grid(request, year, month):
                 "month_total": quarter_months[month],
                 "quarter_months": json.dumps({m: fmt(v) for m, v in quarter_months.items()}),
                 "to_date": to_date,
-                "warned": to_date < rule_set.warning_threshold,
+                "behind": to_date < line,
             }
         )
     query = request.GET.copy()
@@ -180,6 +191,9 @@ def grid(request, year, month):
             "month": month,
             "quarter": quarter,
             "to_date_months": ",".join(str(m) for m in rules.months_of(quarter) if m <= month),
+            "line": line,
+            "provisional": provisional,
+            "filtered": any(form.values()[name] for name in ("q", "sector", "tier", "committee")),
             "majors": majors_in_order(items),
             "items": items,
             "rows": rows,
@@ -394,12 +408,15 @@ def record_sheet(request, pk, year):
                 }
             )
         quarter_total = quarter_totals.get(quarter, 0)
+        line, provisional = to_date_line(rule_set, year, rules.months_of(quarter)[-1], today)
         quarters.append(
             {
                 "quarter": quarter,
                 "months": months,
                 "total": quarter_total,
-                "warned": quarter_total < rule_set.warning_threshold,
+                "line": line,
+                "provisional": provisional,
+                "behind": quarter_total < line,
                 "started": (year, rules.months_of(quarter)[0]) <= (today.year, today.month),
                 "running": (year, rules.months_of(quarter)[-1]) >= (today.year, today.month),
             }

@@ -16,7 +16,16 @@ from orgs import access
 from orgs.models import Organization
 
 from .. import rules
-from ..models import ItemKind, Level, PointEntry, Rectification, RuleSet
+from ..models import (
+    ItemKind,
+    Level,
+    Notice,
+    PointEntry,
+    Rectification,
+    RuleSet,
+    Status,
+    Warning,
+)
 from ..standings import (
     level_at,
     quarter_history,
@@ -120,6 +129,7 @@ class Figures:
 
     def __init__(self, org, today):
         self.org_id, self.zone_id = org.pk, org.zone_id
+        self.today = today
         self.year, self.quarter = today.year, rules.quarter_of(today.month)
 
     @cached_property
@@ -138,11 +148,35 @@ class Figures:
 
     @cached_property
     def year_quarters(self):
-        return [
-            (q, fmt(total), Level(level) if level else None, q == self.quarter)
-            for y, q, total, level, _ in self.history
-            if y == self.year
-        ]
+        """This year's quarters as a secretary should read them: a published quarter with the
+        level its notice gave (frozen, whatever was corrected later), an ended one not yet
+        published with its level as an estimate (预估), the running one as progress."""
+        notices = {n.quarter: n for n in Notice.objects.filter(zone=self.zone_id, year=self.year)}
+        published = dict(
+            Warning.objects.filter(
+                notice__in=notices.values(), organization_id=self.org_id
+            ).values_list("notice__quarter", "level")
+        )
+        rows = []
+        for y, q, total, level, _ in self.history:
+            if y != self.year:
+                continue
+            if q == self.quarter:
+                state, shown = "running", None
+            elif q in notices:
+                state, shown = "published", published.get(q)
+            else:
+                state, shown = "estimate", level
+            rows.append(
+                {
+                    "quarter": q,
+                    "total": fmt(total),
+                    "state": state,
+                    "level": Level(shown) if shown else None,
+                    "notice": notices.get(q),
+                }
+            )
+        return rows
 
     @cached_property
     def so_far_value(self):
@@ -155,6 +189,21 @@ class Figures:
         return (
             fmt(self.threshold - self.so_far_value) if self.so_far_value < self.threshold else None
         )
+
+    @cached_property
+    def months_ended(self):
+        return rules.months_ended(self.year, self.quarter, self.today)
+
+    @cached_property
+    def line(self):
+        """What the quarter's ended months should have reached (预估 progress, not a level)."""
+        return rules.pro_rated_line(self.threshold, self.months_ended)
+
+    def line_label(self):
+        return fmt(self.line)
+
+    def behind(self):
+        return fmt(self.line - self.so_far_value) if self.so_far_value < self.line else None
 
     def progress(self):
         return min(int(self.so_far_value / self.threshold * 100), 100)
@@ -174,11 +223,13 @@ class Figures:
             .annotate(points=Sum("points"))
         )
         items = self.rule_set.items.filter(kind=ItemKind.ROUTINE).order_by("position")
-        return [
-            (item, used.get(item.pk, 0), item.quarterly_cap - used.get(item.pk, 0))
-            for item in items
-            if used.get(item.pk, 0) < item.quarterly_cap
-        ]
+        rows = []
+        for item in items:
+            got = used.get(item.pk, Decimal(0))
+            left = rules.room(kind=item.kind, cap=item.quarterly_cap, used=got)
+            if left > 0:
+                rows.append((item, got, left))
+        return rows
 
     def missing_rows(self):
         return [(item, fmt(got), fmt(room)) for item, got, room in self.missing]
@@ -214,12 +265,15 @@ def status(request, pk):
         if stamps.tier
         else (None, 0)
     )
+    # Every task the organization had, newest notice first: the open ones lead the page, all
+    # of them (with the warning that opened them) stay as its history.
     tasks = (
-        Rectification.objects.pending()
-        .filter(warning__organization=org)
-        .select_related("warning__notice")
-        .order_by("deadline")
-        if stamps.open_tasks
+        list(
+            Rectification.objects.filter(warning__organization=org)
+            .select_related("warning__notice")
+            .order_by("-warning__notice__year", "-warning__notice__quarter")
+        )
+        if stamps.tasks
         else []
     )
     return render(
@@ -230,10 +284,15 @@ def status(request, pk):
             "figures": Figures(org, today),
             # The fragments below the title change only with this organization's points, the
             # rule set or the date; tasks and rank are read fresh.
-            "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}",
+            "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}|"
+            f"{stamps.latest_notice}",
             "rank": rank,
             "tier_size": tier_size,
+            "open_tasks": sorted(
+                (t for t in tasks if t.status != Status.ACCEPTED), key=lambda t: t.deadline
+            ),
             "tasks": tasks,
+            "reports_for_it": access.is_secretary_of(request.user, org),
         },
     )
 

@@ -81,8 +81,32 @@ def warnings_page(request, year, quarter):
     level_filter = LevelFilterForm(request.GET or None)
     organizations = org_filter.by_tier(org_filter.narrow(scope), year)
     level = level_filter.chosen()
+    today = timezone.localdate()
+    running = notice is None and today <= rules.quarter_end(year, quarter)
+    # The running quarter is progress: who is behind the share of the line its ended months
+    # should have reached (预估), never a warning level.
+    line = rules.pro_rated_line(
+        rule_set.warning_threshold, rules.months_ended(year, quarter, today)
+    )
     page: Page[Any]  # frozen warnings, or live rows
-    if notice:
+    if running:
+        behind = with_quarter(zone, organizations, year, quarter).filter(q_total__lt=line)
+        counts = {}
+        listed = behind.order_by("q_total", "path").values("pk", "q_total", "q_entries")
+        page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+        entries = [
+            {
+                "organization_id": row["pk"],
+                "total": row["q_total"],
+                "level": None,
+                "had_entries": row["q_entries"] > 0,
+                "rectification": None,
+                "overdue": False,
+            }
+            for row in page
+        ]
+        scored = organizations.count()
+    elif notice:
         frozen = Warning.objects.filter(notice=notice, organization__in=organizations.values("pk"))
         counts = dict(frozen.order_by().values_list("level").annotate(n=Count("pk")))
         rows = frozen.filter(level=level) if level else frozen
@@ -128,8 +152,7 @@ def warnings_page(request, year, quarter):
             for row in page
         ]
         scored = organizations.count()
-    rows = _page_rows(entries, year, quarter, rule_set)
-    today = timezone.localdate()
+    rows = _page_rows(entries, year, quarter, rule_set, line if running else None)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -140,7 +163,9 @@ def warnings_page(request, year, quarter):
             "quarter": quarter,
             "rule_set": rule_set,
             "notice": notice,
-            "provisional": notice is None and today <= rules.quarter_end(year, quarter),
+            "provisional": running,
+            "line": line,
+            "behind_count": page.paginator.count if running else 0,
             "can_publish": notice is None and today > rules.quarter_end(year, quarter),
             "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
             "warned_count": sum(counts.values()),
@@ -163,8 +188,9 @@ def warnings_page(request, year, quarter):
     )
 
 
-def _page_rows(entries, year, quarter, rule_set):
-    """Organization details and the last four quarters for the rows on the page."""
+def _page_rows(entries, year, quarter, rule_set, line=None):
+    """Organization details and the last four quarters for the rows on the page; the gap is
+    to the warning line, or to the pro-rated `line` of a running quarter."""
     org_ids = [e["organization_id"] for e in entries]
     organizations = {
         o.pk: o
@@ -192,8 +218,8 @@ def _page_rows(entries, year, quarter, rule_set):
             {
                 **entry,
                 "org": organizations[org_id],
-                "gap": rule_set.warning_threshold - entry["total"],
-                "level_label": Level(entry["level"]).label,
+                "gap": (rule_set.warning_threshold if line is None else line) - entry["total"],
+                "level_label": Level(entry["level"]).label if entry["level"] else "",
                 "trend": trend,
             }
         )
@@ -273,11 +299,16 @@ def _visible_warnings(request, notice):
     return access.in_scope(request.user, notice.warnings.all())
 
 
-@access.reader_required
+@access.zone_required
 def notice_print(request, year, quarter):
+    """The printable notice: whole for the office and the readers above it, an excerpt of
+    their own organizations for committee viewers and secretaries."""
     notice = _published(request.zone, year, quarter)
     rows = notice_rows(notice, _visible_warnings(request, notice))
     groups = [(level, [r for r in rows if r.level == level]) for level in reversed(Level)]
+    # A committee viewer (or a secretary) sees only their organizations: an excerpt, which the
+    # page must say, not a notice that looks whole.
+    excerpt = None if request.user.is_office or request.user.reads_across_zones else request.user
     root = request.zone.root
     return render(
         request,
@@ -285,8 +316,11 @@ def notice_print(request, year, quarter):
         {
             "notice": notice,
             "groups": groups,
+            "rows_shown": len(rows),
             "root": root,
             "rule_set": RuleSet.objects.get(zone=request.zone, year=year),
+            "excerpt": excerpt,
+            "warned_total": notice.warnings.count(),
         },
     )
 

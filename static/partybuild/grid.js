@@ -1,6 +1,8 @@
 // Spreadsheet-like entry for table.pb-grid (the month grid and the record sheet).
 // A typed cell is saved on its own; a pasted block is saved as one batch. The server saves a
-// batch whole or not at all and names each bad cell, so nothing is ever half-saved.
+// batch whole or not at all and names each bad cell, so nothing is ever half-saved. The rules
+// stay on the server: each cell carries what its quarter still allows (data-used, data-left)
+// and each total the line it is compared with (data-line), sent again after every save.
 (function () {
   "use strict";
   const table = document.querySelector("table.pb-grid");
@@ -12,10 +14,13 @@
   const csrf = document.querySelector("meta[name=csrf-token]").content;
   const grid = [];
   const byKey = new Map();
-  const pending = new Map();
+  const pending = new Map(); // cells changed and not yet saved, by key
+  const refused = new Map(); // key -> the server's reason, until the cell saves or is discarded
   const monthTotals = new Map(); // org -> {month: total}
   const queue = [];
   let saving = false;
+  let retryDelay = 0; // seconds; grows while the server is busy, back to 0 after a save
+  let retryTimer = null;
 
   const fb = {
     label: document.getElementById("fb-label"),
@@ -23,6 +28,8 @@
     note: document.getElementById("fb-note"),
     status: document.getElementById("fb-status"),
     errors: document.getElementById("grid-errors"),
+    retry: document.getElementById("fb-retry"),
+    discard: document.getElementById("fb-discard"),
   };
   let current = null;
 
@@ -30,7 +37,7 @@
   const key = (input) => keyOf(input.pb.org, input.pb.item, input.pb.month);
 
   // Where each cell sits: the row gives the organization and month (or the table does), the
-  // column header gives the item, its cap and kind. Kept on the element, not in attributes.
+  // column header gives the item and its cap. Kept on the element, not in attributes.
   const columns = Array.from(table.querySelectorAll("thead th[data-item]")).map((th) => th.dataset);
   table.querySelectorAll("tbody tr").forEach((row) => {
     const cells = row.querySelectorAll("input.cell");
@@ -58,7 +65,7 @@
     const months = JSON.parse(row.dataset.months);
     monthTotals.set(String(org), Object.assign(monthTotals.get(String(org)) || {}, months));
   }
-  byKey.forEach(markFull);
+  byKey.forEach(markRoom);
 
   function setStatus(text, kind) {
     fb.status.textContent = text;
@@ -84,27 +91,33 @@
       if (!editable || input.readOnly) return false;
       if (dirty(input)) {
         pending.set(key(input), input);
+        refused.delete(key(input));
         mark(input, "pending");
         return true;
       }
       pending.delete(key(input));
+      refused.delete(key(input));
       if (!input.classList.contains("is-conflict")) mark(input, "");
       return false;
     });
+    showErrors();
     if (batch.length) {
       queue.push(batch);
       flush();
     }
   }
 
-  // A cell whose item the quarter's other months already fill has no room left: shade it, so
-  // that nobody types into it only to be told so. The room comes from the server (data-left),
-  // which also sends it again after every save of the quarter's cells.
-  function markFull(input) {
-    const full = editable && !input.readOnly && input.dataset.saved === "" && Number(input.dataset.left) <= 0;
-    input.closest("td").classList.toggle("full", full);
-    if (full) input.closest("td").title = "本季度该项在其他月份已达上限";
-    else input.closest("td").removeAttribute("title");
+  // What the quarter still allows, where people look: an empty cell shows it as its
+  // placeholder when part of it is used, and is shaded when nothing is left.
+  function markRoom(input) {
+    const td = input.closest("td");
+    const left = input.dataset.left;
+    const full = editable && !input.readOnly && input.dataset.saved === "" && Number(left) <= 0;
+    td.classList.toggle("full", full);
+    if (full) td.title = "本季度该项在其他月份已记满，本月不能再记";
+    else td.removeAttribute("title");
+    const partly = editable && !input.readOnly && !full && Number(input.dataset.used) !== 0;
+    input.placeholder = partly ? `余${left}` : "";
   }
 
   function updateRooms(rooms) {
@@ -113,7 +126,7 @@
       if (!input) continue;
       input.dataset.used = room.used;
       input.dataset.left = room.left;
-      markFull(input);
+      markRoom(input);
     }
   }
 
@@ -143,22 +156,27 @@
     return byKey.get(keyOf(cell.org, cell.item, cell.month));
   }
 
-  function showErrors(messages) {
-    if (!messages.length) {
+  // Every cell that is still not saved, whichever batch it was in, with why.
+  function showErrors() {
+    const unsaved = Array.from(refused.entries());
+    const waiting = pending.size;
+    fb.retry.classList.toggle("d-none", !unsaved.length);
+    fb.discard.classList.toggle("d-none", !(unsaved.length || waiting));
+    if (!unsaved.length) {
       fb.errors.classList.add("d-none");
       fb.errors.replaceChildren();
       return;
     }
     const list = document.createElement("ul");
     list.className = "mb-0 ps-3";
-    for (const text of messages) {
+    for (const [, text] of unsaved) {
       const li = document.createElement("li");
       li.textContent = text;
       list.append(li);
     }
     const title = document.createElement("div");
     title.className = "fw-semibold";
-    title.textContent = `以下 ${messages.length} 处有误，同一次录入或粘贴的单元格都没有保存：`;
+    title.textContent = `以下 ${unsaved.length} 个单元格没有保存；改正有误的单元格后按 Enter，或点“重试保存”：`;
     fb.errors.replaceChildren(title, list);
     fb.errors.classList.remove("d-none");
   }
@@ -172,7 +190,9 @@
       if (!months || !totals[el.dataset.sumOrg]) continue;
       const sum = el.dataset.sumMonths.split(",").reduce((acc, m) => acc + (Number(months[m]) || 0), 0);
       el.textContent = sum.toFixed(1);
-      if (el.dataset.threshold) el.classList.toggle("warned", sum < Number(el.dataset.threshold));
+      // The line comes from the server: the warning line, or its pro-rated share while the
+      // quarter runs.
+      if (el.dataset.line) el.classList.toggle("behind", sum < Number(el.dataset.line));
     }
     for (const el of table.querySelectorAll("[data-group-sum]")) {
       const cells = Array.from(el.closest("tr").querySelectorAll("input.cell")).filter(
@@ -184,8 +204,22 @@
     }
   }
 
+  // The server is busy (restarting, failing over) or unreachable: keep the batch and send it
+  // again, as it was, after the wait the server asks for, waiting longer each time.
+  function retryLater(batch, seconds, message) {
+    retryDelay = Math.min(Math.max(seconds, retryDelay * 2, 2), 30);
+    for (const input of batch) mark(input, "pending", message);
+    queue.unshift(batch);
+    setStatus(`${message}，${retryDelay} 秒后自动重试（${pending.size} 个单元格待保存）`, "error");
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      flush();
+    }, retryDelay * 1000);
+  }
+
   async function flush() {
-    if (saving || !queue.length) return;
+    if (saving || retryTimer || !queue.length) return;
     const batch = queue.shift().filter((i) => pending.has(key(i)));
     if (!batch.length) return flush();
     saving = true;
@@ -197,27 +231,32 @@
         org: Number(i.pb.org),
         item: Number(i.pb.item),
         month: i.pb.month,
-        value: i.value.trim(),
+        value: sent.get(key(i)).value,
         version: Number(i.dataset.v),
-        note: i.dataset.note,
+        note: sent.get(key(i)).note,
       })),
     };
+    let response = null;
     let data = null;
     try {
-      const response = await fetch(saveUrl, {
+      response = await fetch(saveUrl, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify(body),
       });
-      data = await response.json();
+      if (response.status !== 503) data = await response.json();
     } catch (error) {
-      setStatus("网络或登录已失效，未保存；请检查后按 Enter 重试", "error");
-      saving = false;
-      for (const input of batch) mark(input, "error", "未保存：网络或登录已失效");
-      return flush();
+      data = null;
     }
     saving = false;
+    if (!response || response.status === 503 || data === null) {
+      const busy = response && response.status === 503;
+      const wait = busy ? Number(response.headers.get("Retry-After")) || 5 : 5;
+      retryLater(batch, wait, busy ? "系统繁忙" : "网络中断或登录已失效");
+      return;
+    }
+    retryDelay = 0;
     if (data.ok) {
       const returned = new Set();
       for (const cell of data.cells) {
@@ -233,16 +272,18 @@
       }
       updateTotals(data.totals);
       updateRooms(data.rooms);
-      showErrors([]);
-      setStatus(pending.size ? `还有 ${pending.size} 个单元格待保存` : "已保存", "ok");
     } else if (data.errors) {
-      const messages = [];
       let invalid = 0;
       for (const error of data.errors) {
         const input = find(error);
-        messages.push(error.message);
         if (!input) continue;
-        if (error.current) {
+        const mine = sent.get(key(input));
+        if (error.current && mine && error.current.value === mine.value && error.current.note === mine.note) {
+          // Our own earlier attempt was saved but its answer was lost (the server restarted
+          // in between): the cell holds what we sent. Take its version and go on.
+          input.dataset.v = error.current.version;
+          acknowledge(input, mine, error.current.value, error.current.note);
+        } else if (error.current) {
           // Someone else changed this cell: show their value, drop ours, never overwrite.
           input.value = error.current.value;
           input.dataset.saved = error.current.value;
@@ -251,23 +292,30 @@
           input.dataset.savedNote = error.current.note;
           pending.delete(key(input));
           mark(input, "conflict", error.message);
+          refused.set(key(input), error.message);
         } else {
           invalid += 1;
           mark(input, "error", error.message);
+          refused.set(key(input), error.message);
         }
       }
-      showErrors(messages);
-      // Only conflicts refused the batch: send the rest of it again.
-      const rest = batch.filter((i) => pending.has(key(i)));
+      // Only conflicts (or our own lost answers) refused the batch: send the rest again.
+      // Otherwise the batch's good cells were not saved either: list them as unsaved too.
+      const rest = batch.filter((i) => pending.has(key(i)) && !refused.has(key(i)));
       if (invalid === 0 && rest.length) queue.unshift(rest);
-      setStatus(`${data.errors.length} 处错误，未保存`, "error");
+      else for (const input of rest) refused.set(key(input), `${input.pb.label}：未保存（与同批有误的单元格一起）`);
     } else {
       // The request as a whole was refused (a paste too large, say): none of it was saved.
       const message = data.message || "保存失败";
-      for (const input of batch) mark(input, "error", message);
-      showErrors([message]);
-      setStatus(message, "error");
+      for (const input of batch) {
+        mark(input, "error", message);
+        refused.set(key(input), `${input.pb.label}：${message}`);
+      }
     }
+    showErrors();
+    const unsaved = refused.size;
+    if (unsaved) setStatus(`${unsaved} 个单元格未保存`, "error");
+    else setStatus(pending.size ? `还有 ${pending.size} 个单元格待保存` : "已保存", "ok");
     if (current) show(current);
     flush();
   }
@@ -275,7 +323,8 @@
   function acknowledge(input, sentValue, value, note) {
     input.dataset.saved = value;
     input.dataset.savedNote = note;
-    markFull(input);
+    refused.delete(key(input));
+    markRoom(input);
     const unchanged = sentValue && input.value.trim() === sentValue.value && input.dataset.note === sentValue.note;
     if (unchanged) {
       input.value = value;
@@ -284,6 +333,41 @@
       mark(input, "");
     }
   }
+
+  // Send every refused or waiting cell again, each on its own as a typed cell is, so that a
+  // cell still wrong keeps only itself from being saved.
+  fb.retry.addEventListener("click", () => {
+    const cells = Array.from(new Set([...refused.keys(), ...pending.keys()])).map((k) => byKey.get(k)).filter(Boolean);
+    refused.clear();
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    queue.length = 0;
+    for (const input of cells) {
+      input.classList.remove("is-conflict");
+      // A cell put back to its saved value is no longer pending; commit() sorts that out.
+      commit([input]);
+    }
+    showErrors();
+  });
+
+  // Put every unsaved cell back to what is saved.
+  fb.discard.addEventListener("click", () => {
+    for (const k of new Set([...refused.keys(), ...pending.keys()])) {
+      const input = byKey.get(k);
+      if (!input) continue;
+      input.value = input.dataset.saved;
+      input.dataset.note = input.dataset.savedNote;
+      mark(input, "");
+    }
+    refused.clear();
+    pending.clear();
+    queue.length = 0;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    showErrors();
+    setStatus("已放弃未保存的修改", "ok");
+    if (current) show(current);
+  });
 
   function caretAt(input, end) {
     if (input.selectionStart !== input.selectionEnd) return input.selectionStart === 0 && input.selectionEnd === input.value.length;
@@ -324,7 +408,9 @@
       input.value = input.dataset.saved;
       input.dataset.note = input.dataset.savedNote;
       pending.delete(key(input));
+      refused.delete(key(input));
       mark(input, "");
+      showErrors();
       show(input);
       return;
     }
@@ -374,7 +460,7 @@
   });
 
   window.addEventListener("beforeunload", (event) => {
-    if (pending.size) {
+    if (pending.size || refused.size) {
       event.preventDefault();
       event.returnValue = "";
     }

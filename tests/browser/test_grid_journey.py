@@ -189,5 +189,98 @@ def test_a_cell_whose_item_is_full_for_the_quarter_is_shaded(zone, items, sign_i
     page.goto("/points/2025/2/")
     full = cell(page, zone.a1, items["2.1"], month=2).locator("xpath=..")
     expect(full).to_have_class("c full")
-    expect(full).to_have_attribute("title", "本季度该项在其他月份已达上限")
+    expect(full).to_have_attribute("title", "本季度该项在其他月份已记满，本月不能再记")
     expect(cell(page, zone.a2, items["2.1"], month=2).locator("xpath=..")).to_have_class("c")
+
+
+def test_a_laptop_shows_twenty_rows_and_keeps_names_and_totals_in_view(
+    zone, items, sign_in, screenshot
+):
+    """1366×768 less the browser's own chrome (tabs, address bar: about 111 px)."""
+    for n in range(30):
+        make_org(zone.com_a, f"A-{n + 10}", f"甲{n + 10}支部")
+    page = sign_in(zone.staff)
+    page.set_viewport_size({"width": 1366, "height": 657})
+    page.goto("/points/2025/3/")
+    wrap = page.locator(".grid-wrap")
+    # One scroll area: the page itself does not scroll.
+    assert page.evaluate("document.documentElement.scrollHeight") <= 657
+    box = wrap.bounding_box()
+    header_bottom = page.locator("thead tr:nth-child(2) th").first.bounding_box()
+    visible_rows = [
+        r
+        for r in page.locator("tbody tr").all()
+        if (b := r.bounding_box())
+        and b["y"] >= header_bottom["y"] + header_bottom["height"] - 1
+        and b["y"] + b["height"] <= box["y"] + box["height"] + 1
+    ]
+    assert len(visible_rows) >= 20
+    wrap.evaluate("el => el.scrollLeft = el.scrollWidth")
+    last_item = page.locator("thead th[data-item]").last
+    expect(last_item).to_be_in_viewport()
+    row = page.locator(f'tr[data-org="{zone.a1.pk}"]')
+    for part in ("th.org-col", "td.sum-1", "td.sum-2"):
+        cell_box = row.locator(part).bounding_box()
+        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= 1366, part
+        # Not hidden under the scrolled item columns: it is the element drawn at its centre.
+        centre = (cell_box["x"] + cell_box["width"] / 2, cell_box["y"] + cell_box["height"] / 2)
+        drawn = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('th, td').className", centre
+        )
+        assert part.split(".")[1] in drawn, (part, drawn)
+    screenshot("grid-laptop-scrolled")
+
+
+def test_a_refused_paste_lists_every_unsaved_cell_and_can_be_retried_or_discarded(
+    zone, items, sign_in
+):
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/3/")
+    paste(cell(page, zone.a1, items["1.1"]), "9\t1\r\n")  # 9 is over 1.1's cap: both refused
+    expect(page.locator("#grid-errors")).to_contain_text("以下 2 个单元格没有保存")
+    paste(cell(page, zone.a2, items["1.1"]), "8\t1\r\n")  # a second refused batch
+    errors = page.locator("#grid-errors li")
+    expect(errors).to_have_count(4)  # both batches, not only the latest
+    expect(page.locator("#fb-status")).to_have_text("4 个单元格未保存")
+    # Correct one cell of the first batch and retry everything unsaved.
+    first = cell(page, zone.a1, items["1.1"])
+    first.fill("1")
+    page.locator("#fb-retry").click()
+    # Each cell is sent again on its own: only the one still wrong stays unsaved.
+    expect(page.locator("#fb-status")).to_have_text("1 个单元格未保存")
+    expect(page.locator("#grid-errors li")).to_have_count(1)
+    expect(page.locator("#grid-errors li")).to_contain_text("甲二支部 · 1.1")
+    assert value_of(zone.a1, items["1.1"]) == D("1") and value_of(zone.a1, items["1.2"]) == D("1")
+    assert value_of(zone.a2, items["1.2"]) == D("1")
+    page.locator("#fb-discard").click()
+    expect(page.locator("#grid-errors")).to_be_hidden()
+    expect(cell(page, zone.a2, items["1.1"])).to_have_value("")
+    expect(page.locator("#fb-status")).to_have_text("已放弃未保存的修改")
+    assert value_of(zone.a2, items["1.1"]) is None
+
+
+def test_the_grid_keeps_a_batch_while_the_server_is_busy_and_sends_it_again(zone, items, sign_in):
+    page = sign_in(zone.staff)
+    page.goto("/points/2025/3/")
+    busy = {"left": 1}
+
+    def answer(route):
+        if busy["left"]:
+            busy["left"] -= 1
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"ok": false, "message": "系统繁忙，请稍后重试。"}',
+            )
+        else:
+            route.continue_()
+
+    page.route("**/points/save/", answer)
+    target = cell(page, zone.a1, items["2.1"])
+    target.click()
+    page.keyboard.type("1.5")
+    page.keyboard.press("Enter")
+    expect(page.locator("#fb-status")).to_contain_text("系统繁忙")
+    expect(target).to_have_class("cell is-pending")
+    expect(page.locator("#fb-status")).to_have_text("已保存", timeout=8000)
+    assert value_of(zone.a1, items["2.1"]) == D("1.5")

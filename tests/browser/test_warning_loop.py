@@ -1,5 +1,6 @@
 """The whole 以查促改 loop on the demo zone, in a browser."""
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -11,6 +12,8 @@ from orgs.demo import DEMO_PASSWORD
 from orgs.models import Organization
 from scoring import rules
 from scoring.models import Notice, Rectification, Status
+
+from ..files import pdf_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +31,11 @@ def log_out(page):
 
 
 def test_warnings_are_published_reported_returned_and_accepted(page, screenshot, tmp_path):
-    call_command("load_demo_zone", stdout=StringIO())
     today = timezone.localdate()
     year, quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
+    # The zone as it stood a few days after that quarter ended: its notice not yet out.
+    as_of = rules.quarter_end(year, quarter) + datetime.timedelta(days=4)
+    call_command("load_demo_zone", as_of=as_of, stdout=StringIO())
 
     log_in(page, "staff")
     page.get_by_role("link", name="季度预警").click()
@@ -65,7 +70,7 @@ def test_warnings_are_published_reported_returned_and_accepted(page, screenshot,
     page.get_by_role("link", name="填写整改报告").click()
     page.get_by_label("整改措施和成效").fill("召开专题组织生活会，逐项补齐“三会一课”记录。")
     report = tmp_path / "整改报告.pdf"
-    report.write_bytes(b"%PDF-1.4\n%%EOF")
+    report.write_bytes(pdf_bytes())
     page.get_by_label("附件（可选）").set_input_files(str(report))
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_text("整改报告已提交，等待党建办审核。")).to_be_visible()
@@ -80,7 +85,9 @@ def test_warnings_are_published_reported_returned_and_accepted(page, screenshot,
     log_out(page)
     log_in(page, org.secretary.username)
     page.goto(f"/rectifications/{task.pk}/")
-    expect(page.get_by_text("审核意见：请补充会议照片等佐证材料。")).to_be_visible()
+    expect(
+        page.get_by_text("退回意见：请补充会议照片等佐证材料。（请修改后重新提交）")
+    ).to_be_visible()
     page.get_by_label("整改措施和成效").fill("已补充会议照片和签到表。")
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_text("整改报告已提交，等待党建办审核。")).to_be_visible()

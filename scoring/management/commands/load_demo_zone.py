@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from orgs import demo as org_demo
@@ -11,39 +13,45 @@ class Command(BaseCommand):
     help = (
         "Load the demo city: the 304-organization development zone (582 covered units) and a "
         "small county district side by side, their accounts, a city viewer and the platform "
-        "administrator, rule sets and points for last year and this year up to last month."
+        "administrator, and everything a zone that started using the system on 2 January of "
+        "last year has done by today."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        parser.add_argument(
+            "--as-of",
+            type=datetime.date.fromisoformat,
+            help="load the zone as it stood on this day (YYYY-MM-DD, not after today); "
+            "default today",
+        )
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, as_of=None, **options):
         today = timezone.localdate()
-        this_year, last_year = today.year, today.year - 1
-        zones = org_demo.build_city(seed=seed, year=last_year)
+        if as_of is not None:
+            if as_of > today:
+                raise CommandError("--as-of 不能晚于今天。")
+            today = as_of
+        last_year = today.year - 1
+        with demo.clock(demo.at(datetime.date(last_year, 1, 2))):
+            zones = org_demo.build_city(seed=seed, year=last_year)
         org_demo.ensure_accounts()
-        upto = (this_year, today.month - 1) if today.month > 1 else (last_year, 12)
         last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
         logins = list(org_demo.demo_logins())
         for created, zone in zones:
             user = demo.demo_user(zone)
-            self.stdout.write(f"{zone.name}（{zone.code}）……")
-            demo.ensure_rule_sets(zone=zone, years=[last_year, this_year], user=user)
-            recorded = demo.fill_points(
-                seed=seed, zone=zone, years=[last_year, this_year], upto=upto, user=user
-            )
-            # The last ended quarter stays unpublished, for the demo of publishing.
-            notices = demo.publish_past_notices(seed=seed, zone=zone, upto=last_quarter, user=user)
+            self.stdout.write(f"{zone.name}（{zone.code}）：{'已创建' if created else '已存在'}……")
+            played = demo.play(seed=seed, zone=zone, today=today, user=user, say=self.stdout.write)
             scored = Organization.objects.in_zone(zone).scored().count()
-            state = "已创建" if created else "已存在，未重复创建"
-            self.stdout.write(f"  {state}：{zone.root.name}，计分党组织 {scored} 个。")
-            if recorded:
+            self.stdout.write(f"  {zone.root.name}，计分党组织 {scored} 个。")
+            if played is None:
+                self.stdout.write("  积分和通报已存在，未重复创建。")
+            else:
+                recorded, notices = played
                 self.stdout.write(
-                    f"  已录入 {last_year} 年至 {upto[0]}年{upto[1]}月 的积分 {recorded} 条。"
-                )
-            if notices:
-                self.stdout.write(
-                    f"  已发布此前 {notices} 个季度的预警通报，并模拟了整改的提交、退回和销号。"
+                    f"  已按日期补齐 {last_year}年1月 至今的积分 {recorded} 条、预警通报 {notices} 期，"
+                    f"{last_year} 年度已定级并确认 {today.year} 年度分类；"
+                    "本月积分正在录入，最近一期通报的部分整改报告等待审核。"
                 )
             if zone.code == org_demo.ROOT_CODE:
                 logins += demo.secretary_logins(

@@ -1,0 +1,31 @@
+"""Sign-in helpers beyond Django's own: a wrong old password on the password change form
+counts as a failed sign-in, so that someone at an unattended, signed-in machine cannot try
+passwords there without limit."""
+
+from typing import Any
+
+from axes.handlers.proxy import AxesProxyHandler
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
+
+LOCKED = "尝试次数过多，修改密码和登录已暂时锁定 15 分钟；如需提前解锁，请联系党建办。"
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's form, with the old password checked under the login lockout (django-axes):
+    each wrong one is recorded as a failed sign-in of the account from this address."""
+
+    def __init__(self, user: Any, *args: Any, request: Any, **kwargs: Any):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        credentials = {"username": self.user.get_username()}
+        if AxesProxyHandler.is_locked(self.request, credentials):
+            raise forms.ValidationError(LOCKED, code="locked")
+        try:
+            return super().clean_old_password()
+        except forms.ValidationError:
+            user_login_failed.send(sender=type(self), credentials=credentials, request=self.request)
+            raise
