@@ -33,7 +33,7 @@ def main():
     year = today.year if today.month > 1 else today.year - 1
     quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
     staff = User.objects.filter(role=Role.STAFF).order_by("pk").first()
-    viewer = User.objects.filter(role=Role.COMMITTEE, zone=staff and staff.zone_id).first()
+    viewer = User.objects.filter(role=Role.COMMITTEE, zone=staff.zone_id if staff else None).first()
     secretary = Organization.objects.scored().filter(secretary__isnull=False).first().secretary
     scored = Organization.objects.scored().count()
     pages = [
