@@ -1,18 +1,19 @@
-"""The demo's month-by-month entry record, for the dashboard to show something plausible.
+"""The demo office's marks of months entered in full.
 
-The demo loads every month at once, so its points' history is dated the day it was loaded and
-its months were all entered "late"; and its organizations rarely record every routine item
-in a month. Here each past month of each organization gets an entry date as an office would
-have had: mostly in the days before the close deadline, some after it, and the office marks
-the month done where items were left empty. Deterministic for a seed; run once, after the
-points are loaded (a second run finds the marks and changes nothing). The notices of past
-events are read, as they would have been.
+The demo's organizations rarely record every routine item in a month (the work of a quarter
+is spread over its months), so without the office's word none of their months would count as
+complete. Here the office marks most of them done when their entries were made, a few days
+late for some, and leaves a few unmarked (missing); the month being entered is marked for
+those already in. The notices of events dealt with long ago are read. Deterministic for a
+seed; a second run finds the marks and changes nothing.
 """
 
 import datetime
 import random
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -20,55 +21,56 @@ from simple_history.utils import bulk_create_with_history
 from orgs.models import Organization, Zone
 from scoring.models import PointEntry, Rectification, RuleSet, Status
 
-from .completeness import deadline_end
+from .completeness import deadline_end, routine_item_ids
 from .models import CompletionMark, Notification
 
-# (share of organization-months, days relative to the deadline's end: from, to)
-ON_TIME = (0.86, (-9, -1))
-LATE = (0.08, (2, 25))
-# The rest (6 %) are entered late and never marked: missing, if not every item has an entry.
+ON_TIME = 0.88  # marked the day after the entries were made
+LATE = 0.06  # marked 2–20 days after the deadline; the rest stay missing
 
 
 @transaction.atomic
-def date_entries(*, seed: int, zone: Zone, user) -> int:
-    """Date the history of the zone's entries of every month whose deadline is over, and mark
-    those months done; returns how many organization-months were marked."""
+def mark_entered_months(*, seed: int, zone: Zone, user: Any) -> int:
+    """Mark the zone's organization-months that have entries but not one for every routine
+    item; returns how many were marked."""
     if CompletionMark.objects.filter(organization__zone=zone).exists():
         return 0
     rng = random.Random(seed)
     now = timezone.now()
-    organizations = list(
-        Organization.objects.in_zone(zone).scored().order_by("path").values_list("pk", flat=True)
-    )
-    history = PointEntry.history.model
+    organizations = Organization.objects.in_zone(zone).scored().values("pk")
     marks = []
     for rule_set in RuleSet.objects.filter(zone=zone).order_by("year"):
-        for month in range(1, 13):
+        items = routine_item_ids(rule_set)
+        entered = (
+            PointEntry.history.filter(
+                organization_id__in=organizations,
+                year=rule_set.year,
+                item_id__in=items,
+                points__isnull=False,
+            )
+            .order_by("organization_id", "month")
+            .values_list("organization_id", "month")
+            .annotate(last=Max("history_date"))
+        )
+        for org, month, last in entered:
             end = deadline_end(rule_set, month)
+            roll = rng.random()
             if end > now:
+                when = last + datetime.timedelta(hours=2)
+            elif roll < ON_TIME:
+                when = min(last + datetime.timedelta(days=1), end - datetime.timedelta(hours=8))
+            elif roll < ON_TIME + LATE:
+                when = end + datetime.timedelta(days=rng.randint(2, 20), hours=10)
+            else:
                 continue
-            buckets: dict[datetime.datetime, list[int]] = {}
-            for org in organizations:
-                roll = rng.random()
-                _, (first, last) = ON_TIME if roll < ON_TIME[0] else LATE
-                # 3 pm of a working day around the deadline (its end is the next midnight).
-                when = end + datetime.timedelta(days=rng.randint(first, last), hours=-9)
-                when = min(when, now)
-                buckets.setdefault(when, []).append(org)
-                if roll < ON_TIME[0] + LATE[0]:
-                    marks.append(
-                        CompletionMark(
-                            organization_id=org,
-                            year=rule_set.year,
-                            month=month,
-                            marked_by=user,
-                            marked_at=when,
-                        )
-                    )
-            for when, orgs in buckets.items():
-                history.objects.filter(
-                    organization_id__in=orgs, year=rule_set.year, month=month
-                ).update(history_date=when)
+            marks.append(
+                CompletionMark(
+                    organization_id=org,
+                    year=rule_set.year,
+                    month=month,
+                    marked_by=user,
+                    marked_at=min(when, now),
+                )
+            )
     _read_what_was_dealt_with(zone, now)
     bulk_create_with_history(
         marks,
@@ -81,8 +83,8 @@ def date_entries(*, seed: int, zone: Zone, user) -> int:
 
 
 def _read_what_was_dealt_with(zone: Zone, now: datetime.datetime) -> None:
-    """The demo's notices of past events were read long ago; those of tasks still waiting
-    for someone (a report to review, a report to write) stay unread."""
+    """Notices of tasks still waiting for someone (a report to review, a report to write)
+    stay unread; the others were read when they came."""
     waiting = Rectification.objects.filter(warning__organization__zone=zone).exclude(
         status=Status.ACCEPTED
     )

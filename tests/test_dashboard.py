@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import completeness
 from dashboard.completeness import LATE, MISSING, ON_TIME, OPEN, month_state
 from dashboard.models import CompletionMark
-from scoring.models import Level, PointEntry
+from scoring.models import Level
 from scoring.services.grading import finalize_year
 from scoring.services.points import Cell, record_points
 from scoring.services.rulesets import create_rule_set
@@ -281,20 +281,22 @@ def test_the_dashboard_runs_a_constant_number_of_queries(zone, this_year, publis
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_the_demo_record_dates_past_months_around_their_deadlines_once(zone, rule_set):
+def test_the_demo_office_marks_the_months_entered_when_they_were_entered(zone, rule_set, clock):
     from dashboard import demo
 
-    enter(zone.a1, routine(rule_set)[:2], 3, zone.staff)
-    marked = demo.date_entries(seed=1, zone=zone.zone, user=zone.staff)
+    clock(2025, 4, 3, 10)
+    for org in (zone.a1, zone.a2, zone.b1, zone.com_a):
+        enter(org, routine(rule_set)[:2], 3, zone.staff)  # two items of seventeen
+    now = clock(2025, 6, 1, 10)
 
-    # 2025 is over: its twelve months of five organizations, all but the never-marked share.
-    assert 0 < marked < 60 and CompletionMark.objects.count() == marked
-    dates = set(
-        PointEntry.history.filter(organization_id=zone.a1.pk).values_list("history_date", flat=True)
-    )
-    (when,) = dates
-    assert abs(when - completeness.deadline_end(rule_set, 3)) < datetime.timedelta(days=26)
-    assert demo.date_entries(seed=1, zone=zone.zone, user=zone.staff) == 0
+    marked = demo.mark_entered_months(seed=3, zone=zone.zone, user=zone.staff)
+
+    year = completeness.YearCompleteness(zone.zone.organizations.scored(), rule_set, now=now)
+    march = [year.state(org.pk, 3) for org in (zone.a1, zone.a2, zone.b1, zone.com_a)]
+    assert marked == CompletionMark.objects.count() == sum(s != MISSING for s in march)
+    assert march.count(ON_TIME) >= 2  # most are marked the day after their entries
+    assert year.state(zone.com_b.pk, 3) == MISSING  # nothing entered: nothing to mark
+    assert demo.mark_entered_months(seed=3, zone=zone.zone, user=zone.staff) == 0
 
 
 def test_names_in_the_long_lists_are_escaped(zone, this_year, login):

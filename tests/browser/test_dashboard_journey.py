@@ -28,7 +28,7 @@ def log_in(page, username):
 def test_the_office_finds_who_is_missing_enters_them_and_marks_the_rest(page, screenshot):
     call_command("load_demo_zone", stdout=StringIO())
     zone = Zone.objects.get(code=ROOT_CODE)
-    demo.date_entries(seed=2026, zone=zone, user=scoring_demo.demo_user(zone))
+    demo.mark_entered_months(seed=2026, zone=zone, user=scoring_demo.demo_user(zone))
 
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, "staff")
@@ -49,10 +49,11 @@ def test_the_office_finds_who_is_missing_enters_them_and_marks_the_rest(page, sc
 
     page.go_back()
     page.get_by_role("link", name="逐个查看、标记已录完").click()
-    boxes = page.locator('input[name="organizations"][type="checkbox"]')
+    partial = page.get_by_role("region", name="部分录入")
+    boxes = partial.locator('input[name="organizations"][type="checkbox"]')
     boxes.nth(0).check()
     boxes.nth(1).check()
-    page.get_by_role("button", name="将勾选的组织标记为本月已录完").click()
+    partial.get_by_role("button", name="将勾选的组织标记为本月已录完").click()
     expect(page.get_by_role("alert").filter(has_text="标记为已录完")).to_be_visible()
     year, month = figures.working_month(zone, timezone.localdate())
     assert CompletionMark.objects.filter(year=year, month=month).count() == 2
@@ -61,7 +62,7 @@ def test_the_office_finds_who_is_missing_enters_them_and_marks_the_rest(page, sc
 def test_a_committee_viewer_reads_their_subtree_on_a_phone(page, screenshot):
     call_command("load_demo_zone", stdout=StringIO())
     zone = Zone.objects.get(code=ROOT_CODE)
-    demo.date_entries(seed=2026, zone=zone, user=scoring_demo.demo_user(zone))
+    demo.mark_entered_months(seed=2026, zone=zone, user=scoring_demo.demo_user(zone))
 
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, "viewer")
