@@ -32,7 +32,8 @@ def main():
     month = today.month - 1 or 12
     year = today.year if today.month > 1 else today.year - 1
     quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
-    staff = User.objects.filter(role=Role.STAFF).first()
+    staff = User.objects.filter(role=Role.STAFF).order_by("pk").first()
+    viewer = User.objects.filter(role=Role.COMMITTEE, zone=staff.zone_id if staff else None).first()
     secretary = Organization.objects.scored().filter(secretary__isnull=False).first().secretary
     scored = Organization.objects.scored().count()
     pages = [
@@ -42,6 +43,8 @@ def main():
         (staff, f"/grading/{today.year - 1}/", "年度定级"),
         (staff, "/orgs/", "组织列表"),
         (secretary, f"/status/{secretary.secretary_of.pk}/", "书记首页"),
+        (staff, "/dashboard/", "工作台（党建办，全区）"),
+        *([(viewer, "/dashboard/", "工作台（党委查看，本党委）")] if viewer else []),
     ]
     print(f"{scored} 个计分组织，{connection.vendor}，每项 {args.runs} 次取中位数")
     for user, url, label in pages:

@@ -11,8 +11,9 @@ from .auth import ThrottledPasswordChangeForm
 @login_required
 def home(request):
     """Each role lands on its own home: a secretary on their organization's standing, city,
-    province and platform accounts on the comparison of their zones, everyone else on the
-    organization list (scoped to a committee for its viewers)."""
+    province and platform accounts on the comparison of their zones, a zone's office and its
+    committee viewers on the dashboard (a viewer's limited to their subtree), anyone else on
+    the organization list."""
     user = request.user
     if user.role == Role.SECRETARY:
         org = access.visible_organizations(user).first()
@@ -21,6 +22,8 @@ def home(request):
         return redirect("scoring:status", org.pk)
     if user.reads_across_zones:
         return redirect("scoring:compare")
+    if access.is_reader(user):
+        return redirect("dashboard:dashboard")
     return redirect("orgs:list")
 
 

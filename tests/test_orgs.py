@@ -208,7 +208,12 @@ def test_the_list_query_count_does_not_grow_with_rows(zone, login, django_assert
 
 @pytest.mark.parametrize(
     ("user", "target"),
-    [("admin", "orgs:list"), ("staff", "orgs:list"), ("viewer", "orgs:list"), ("secretary", "a1")],
+    [
+        ("admin", "dashboard:dashboard"),
+        ("staff", "dashboard:dashboard"),
+        ("viewer", "dashboard:dashboard"),
+        ("secretary", "a1"),
+    ],
 )
 def test_each_role_lands_on_its_own_home(zone, login, user, target):
     response = login(getattr(zone, user)).get(reverse("home"))

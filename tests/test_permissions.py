@@ -19,6 +19,7 @@ from django.db import connections, transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dashboard.models import Notification
 from orgs import access
 from orgs.models import TierAssignment, User
 from scoring.models import AnnualResult, ImportBatch, Rectification, YearState
@@ -245,6 +246,32 @@ CASES = [
         {"year": 2024, "pk": "a1"},
         "post",
     ),
+    # --- dashboard (issue 13): the office's and committee viewers' home, its month page and
+    # marks, everyone's notices. The second zone has no rule set for this year: its dashboard
+    # says so (200); its month page of 2025 is its own.
+    Case("dashboard:dashboard", READERS),
+    Case("dashboard:month", READERS, MONTH),
+    Case("dashboard:mark", codes(405, 405, 405, 405, 405, 405, 405, 405), MONTH),
+    Case(
+        "dashboard:mark",
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403, platform=403),
+        MONTH,
+        "post",
+    ),
+    Case("dashboard:notifications", EVERYONE),
+    Case("dashboard:notifications_read", codes(405, 405, 405, 405, 405, 405, 405, 405)),
+    Case(
+        "dashboard:notifications_read",
+        codes(302, 302, 302, 302, 302, 302, 302, 302),
+        method="post",
+    ),
+    # A notice is its own user's only: staff's opens (and leads on), nobody else finds it.
+    Case(
+        "dashboard:notification",
+        codes(admin=404, staff=302, viewer=404, secretary=404, xstaff=404, city=404, platform=404),
+        {"pk": "staff_notice"},
+    ),
+    # --- end of dashboard
 ]
 
 
@@ -320,6 +347,11 @@ def build_matrix_zones():
     zone.xstaff = other.staff
     zone.city = zone.city_viewer
     zone.place, zone.other_place = zone.zone, other.zone
+    # --- dashboard (issue 13): a notice of the first zone's staff.
+    zone.staff_notice = Notification.objects.create(
+        user=zone.staff, kind="month_deadline", title="提醒", url="/dashboard/"
+    )
+    # --- end of dashboard
     return zone
 
 

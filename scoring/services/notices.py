@@ -12,6 +12,7 @@ from orgs.models import Organization, Zone
 
 from .. import rules
 from ..models import Notice, Rectification, RuleSet, Warning
+from ..signals import notice_published
 from ..standings import quarter_standings
 from .periods import close_month
 from .steps import Refused
@@ -126,4 +127,5 @@ def _publish_notice(
         default_user=user,
         default_change_reason=f"通报 {notice.label} 发布，开始整改",
     )
+    notice_published.send(sender=Notice, notice=notice)
     return notice

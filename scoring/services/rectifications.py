@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Rectification, Status
+from ..signals import rectification_changed
 from .steps import Refused, save_step
 
 
@@ -37,7 +38,7 @@ def submit_rectification(
     first = task.status == Status.OPEN
     task.status = Status.SUBMITTED
     task.submitted_at = timezone.now()
-    return save_step(task, user, "提交整改报告" if first else "重新提交整改报告")
+    return _step(task, user, "提交整改报告" if first else "重新提交整改报告")
 
 
 @transaction.atomic
@@ -52,4 +53,10 @@ def review_rectification(
         raise Refused("退回整改必须填写意见")
     task.status = Status.ACCEPTED if accept else Status.RETURNED
     task.comment = comment
-    return save_step(task, user, "审核通过，销号" if accept else "退回修改")
+    return _step(task, user, "审核通过，销号" if accept else "退回修改")
+
+
+def _step(task: Rectification, user: Any, reason: str) -> Rectification:
+    save_step(task, user, reason)
+    rectification_changed.send(sender=Rectification, rectification=task)
+    return task

@@ -6,7 +6,9 @@ pytestmark = pytest.mark.browser
 
 def test_staff_filter_the_organization_list_by_tier(zone, sign_in, screenshot):
     page = sign_in(zone.staff)
-    expect(page).to_have_url(f"{page.url.split('/orgs/')[0]}/orgs/")
+    # Staff land on the dashboard; the organization list is in the menu.
+    expect(page).to_have_url(f"{page.url.split('/dashboard/')[0]}/dashboard/")
+    page.get_by_role("link", name="组织管理").click()
     expect(page.get_by_role("heading", name="党组织")).to_be_visible()
     page.get_by_label("年度").fill("2025")
     page.get_by_label("分类", exact=True).select_option("C")

@@ -50,6 +50,7 @@ def test_no_page_a_secretary_opens_scrolls_sideways_on_a_phone(
         f"/rectifications/{task.pk}/",
         "/warnings/2025/1/notice/",
         "/accounts/password/",
+        "/notices/",
         f"/orgs/{zone.b1.pk}/",  # another organization: the app's own 404 page
     ]
     problems = []
