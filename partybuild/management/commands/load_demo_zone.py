@@ -5,11 +5,12 @@ from django.utils import timezone
 
 from orgs import demo as org_demo
 from orgs.models import Organization
-
-from ... import demo, rules
+from scoring import demo, rules
 
 
 class Command(BaseCommand):
+    """The project's command, not one app's: the demo is every app's data of one city."""
+
     help = (
         "Load the demo city: the 304-organization development zone (582 covered units) and a "
         "small county district side by side, their accounts, a city viewer and the platform "
