@@ -84,8 +84,9 @@ class OrganizationForm(forms.ModelForm):
             "founded_on",
             "is_active",
             "is_demo_point",
+            "term_ends_on",
         ]
-        widgets = {"founded_on": DateInput()}
+        widgets = {"founded_on": DateInput(), "term_ends_on": DateInput()}
 
     def __init__(self, *args, zone, **kwargs):
         super().__init__(*args, **kwargs)

@@ -109,6 +109,9 @@ class Zone(models.Model):
         return Organization.objects.get(zone=self, depth=1)
 
 
+phone_validator = RegexValidator(r"^1\d{10}$", "手机号应为以 1 开头的 11 位数字。")
+
+
 class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.SECRETARY)
     zone = models.ForeignKey(
@@ -139,12 +142,30 @@ class User(AbstractUser):
         related_name="viewers",
         help_text="仅“市/省级查看”角色需要：可查看该市/省下全部开发区。",
     )
+    phone = models.CharField(
+        "手机号",
+        max_length=11,
+        blank=True,
+        validators=[phone_validator],
+        help_text="书记账号以手机号为用户名；同一手机号只能属于一个账号。",
+    )
+    # Set by a one-time password (a new account, a reset): every page asks for a new
+    # password until the user chooses one.
+    must_change_password = models.BooleanField("须修改初始密码", default=False)
 
     objects = UserManager()
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="user_phone_unique",
+                violation_error_message="该手机号已属于另一个账号。",
+            )
+        ]
 
     def clean(self):
         super().clean()
@@ -306,6 +327,9 @@ class Organization(MP_Node):
     founded_on = models.DateField("成立日期")
     is_active = models.BooleanField("在用", default=True)
     is_demo_point = models.BooleanField("党建示范点", default=False)
+    # The day the organization's committee's term ends (届满): the office prepares the
+    # election (换届) in the months before it.
+    term_ends_on = models.DateField("届满日期", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -499,3 +523,46 @@ class ZoneMove(models.Model):
 
     def __str__(self):
         return f"{self.organization} {self.from_zone} → {self.to_zone}"
+
+
+class SecretaryTerm(models.Model):
+    """Who was an organization's secretary when: one row per account that held the office,
+    closed when another account takes it (换届) or the account is unlinked."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="secretary_terms",
+        verbose_name="党组织",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="secretary_terms",
+        verbose_name="书记账号",
+    )
+    started_at = models.DateTimeField("开始时间", default=timezone.now)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+
+    class Meta:
+        verbose_name = "书记任职记录"
+        verbose_name_plural = "书记任职记录"
+        ordering = ["organization", "-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(ended_at__isnull=True),
+                name="secretary_term_one_open",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.user}"

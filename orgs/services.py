@@ -3,22 +3,39 @@
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import signals
-from .models import Kind, Organization, Role, Sector, TierAssignment, User, Zone, ZoneMove
+from .models import (
+    Kind,
+    Organization,
+    Role,
+    SecretaryTerm,
+    Sector,
+    TierAssignment,
+    User,
+    Zone,
+    ZoneMove,
+)
 
 
 class Refused(Exception):
     """A registry change that cannot be made; the message says why, in Chinese."""
 
 
-def save_organization(*, form, units):
+def save_organization(*, form, units, by):
     """Save a validated organization form and its covered-unit formset in one transaction,
     placing the organization in the tree. Returns the organization, or None after adding a
     form error when the database refuses it (a code taken meanwhile by someone else)."""
     org = form.save(commit=False)
     parent = form.cleaned_data.get("parent")
+    # The secretary changes through set_secretary, which keeps who held the office when.
+    secretary = org.secretary
     is_new = org.pk is None
+    if not is_new:
+        org.secretary_id = Organization.objects.values_list("secretary", flat=True).get(pk=org.pk)
+    else:
+        org.secretary = None
     try:
         with transaction.atomic():
             if is_new:
@@ -29,6 +46,7 @@ def save_organization(*, form, units):
                     Organization.objects.move(org, parent, "last-child")
             units.instance = org
             units.save()
+            set_secretary(organization=org, user=secretary, by=by)
     except IntegrityError:
         if is_new:
             org.pk = None
@@ -37,6 +55,27 @@ def save_organization(*, form, units):
         )
         return None
     return org
+
+
+@transaction.atomic
+def set_secretary(*, organization: Organization, user: User | None, by: User | None) -> None:
+    """Make `user` the secretary of `organization` (None unlinks), closing the previous
+    secretary's term: their access to the organization ends with their next request."""
+    current = SecretaryTerm.objects.filter(organization=organization, ended_at__isnull=True)
+    if user is not None and current.filter(user=user).exists():
+        return
+    now = timezone.now()
+    current.update(ended_at=now)
+    if user is not None:
+        SecretaryTerm.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+        Organization.objects.filter(secretary=user).exclude(pk=organization.pk).update(
+            secretary=None
+        )
+        SecretaryTerm.objects.create(
+            organization=organization, user=user, started_at=now, changed_by=by
+        )
+    organization.secretary = user
+    Organization.objects.filter(pk=organization.pk).update(secretary=user)
 
 
 def assign_tier(*, organization, year, tier, source, reason, user):

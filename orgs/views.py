@@ -91,7 +91,7 @@ def _edit(request, org, parent=None):
     )
     units = CoveredUnitFormSet(posted(request), instance=org, prefix="units")
     if request.method == "POST" and form.is_valid() and units.is_valid():
-        saved = save_organization(form=form, units=units)
+        saved = save_organization(form=form, units=units, by=request.user)
         if saved is not None:
             messages.success(request, f"已保存：{saved.name}")
             return redirect("orgs:detail", saved.pk)
