@@ -35,7 +35,7 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
             raise
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         old = cleaned.get("old_password")
         if old and old == cleaned.get("new_password2"):
             self.add_error("new_password2", "新密码不能与原密码相同。")

@@ -36,7 +36,7 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         # Read before the form clears it: a first password of one's own leads on to work.
-        forced = self.request.user.must_change_password
+        forced = self.request.user.must_change_password  # type: ignore[union-attr]
         response = super().form_valid(form)
         if forced:
             messages.success(self.request, "新密码已设置，请妥善保管。")
