@@ -121,6 +121,8 @@ def create_zone(
         first_name=admin_name[1:],
     )
     admin.set_password(admin_password)
+    # The platform chose this password: like a slip's, it opens only the password change.
+    admin.must_change_password = True
     admin.save()
     return zone
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "orgs"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("zones/", views.zones, name="zones"),
     path("zones/new/", views.zone_create, name="zone_create"),
     path("zones/<int:pk>/view/", views.zone_choose, name="zone_choose"),
+    path("users/slips.xlsx", account_views.slips_download, name="slips_download"),
 ]

@@ -55,14 +55,24 @@ def one_decimal(ws: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
-def printable(ws: Any, *, widths: list[int], header_row: int, frozen: str) -> None:
-    """Column widths, frozen panes, and A4 landscape fitted to the page width with the header
-    row repeated on every printed page."""
+def printable(
+    ws: Any,
+    *,
+    widths: list[int],
+    header_row: int | None,
+    frozen: str | None,
+    orientation: str = "landscape",
+) -> None:
+    """Column widths, frozen panes, and A4 (landscape unless told) fitted to the page width
+    with the header row repeated on every printed page. Sheets of separate blocks (slips)
+    have no header row and nothing frozen."""
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = frozen
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
+    if frozen:
+        ws.freeze_panes = frozen
+    if header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -272,6 +272,15 @@ CASES = [
         {"pk": "staff_notice"},
     ),
     # --- end of dashboard
+    # --- accounts (issue 17): the slips' Excel is read back from the page that showed them
+    # (without its signed field the office is sent home with a message).
+    Case("orgs:slips_download", codes(405, 405, 405, 405, 405, 405, 405, 405)),
+    Case(
+        "orgs:slips_download",
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403),
+        method="post",
+    ),
+    # --- end of accounts
 ]
 
 
