@@ -159,6 +159,10 @@ class OrgRow:
     term_ends_on: datetime.date | None
     is_active: bool
 
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
 
 @dataclass
 class UnitRow:
