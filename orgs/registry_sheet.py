@@ -2,6 +2,8 @@
 only, whose code the new organizations' parents name) and the export of a zone, which imports
 back as it is. Its columns and their rules are `registry`'s."""
 
+import datetime
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openpyxl import Workbook
@@ -28,68 +30,31 @@ from .registry import (
 DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _date(ws: Any, day: Any) -> Any:
-    if day is None:
-        return None
-    cell = WriteOnlyCell(ws, day)
-    cell.number_format = DATE_FORMAT
-    return cell
+def _cell(ws: Any, value: Any) -> Any:
+    """A value as the registry writes it: text never read as a formula, dates as dates."""
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(ws, value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    return xlsx.text(ws, value)
 
 
-def _sheet(workbook: Workbook, title: str, columns: list[Column]) -> Any:
+def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: Iterable[list]) -> None:
     ws = workbook.create_sheet(title)
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = "B2"
     ws.append(xlsx.header(ws, [c.title for c in columns]))
-    return ws
+    for row in rows:
+        ws.append([_cell(ws, value) for value in row])
 
 
-def write(zone: Zone, *, year: int, organizations: Any) -> bytes:
-    """The registry file of `organizations` (a queryset of the zone's) with their tiers of
-    `year`, their secretaries and covered units, parents before children."""
-    organizations = organizations.with_tier(year).select_related("secretary").order_by("path")
-    codes_by_path = dict(Organization.objects.in_zone(zone).values_list("path", "code"))
+def registry_file(org_rows: Iterable[list], unit_rows: Iterable[list]) -> bytes:
+    """A registry file of rows of values in the order of the columns (labels as the file
+    spells them: 党支部, 非公企业, 是, 在用), with the guide sheet."""
     workbook = Workbook(write_only=True)
-    ws = _sheet(workbook, ORG_SHEET, ORG_COLUMNS)
-    pks = []
-    for org in organizations.iterator(chunk_size=2000):
-        pks.append(org.pk)
-        secretary = org.secretary
-        ws.append(
-            [
-                xlsx.text(ws, org.code),
-                xlsx.text(ws, org.name),
-                xlsx.text(ws, org.short_name),
-                org.get_kind_display(),
-                org.get_sector_display(),
-                codes_by_path.get(org.path[: -Organization.steplen]) if org.depth > 1 else None,
-                org.member_count,
-                _date(ws, org.founded_on),
-                YES if org.is_demo_point else NO,
-                org.tier,
-                xlsx.text(ws, secretary.display_name) if secretary else None,
-                (secretary.phone or None) if secretary else None,
-                _date(ws, org.term_ends_on),
-                ACTIVE if org.is_active else INACTIVE,
-            ]
-        )
-    units = _sheet(workbook, UNIT_SHEET, UNIT_COLUMNS)
-    for code, name, credit, kind, employees in (
-        CoveredUnit.objects.filter(organization__in=pks)
-        .order_by("organization__path", "pk")
-        .values_list("organization__code", "name", "credit_code", "kind", "employee_count")
-        .iterator(chunk_size=5000)
-    ):
-        units.append(
-            [
-                xlsx.text(units, code),
-                xlsx.text(units, name),
-                credit or None,
-                CoveredUnit.Kind(kind).label,
-                employees,
-            ]
-        )
+    _sheet(workbook, ORG_SHEET, ORG_COLUMNS, org_rows)
+    _sheet(workbook, UNIT_SHEET, UNIT_COLUMNS, unit_rows)
     guide = workbook.create_sheet(GUIDE_SHEET)
     guide.column_dimensions["A"].width = 18
     guide.column_dimensions["B"].width = 100
@@ -102,6 +67,45 @@ def write(zone: Zone, *, year: int, organizations: Any) -> bytes:
         for column in columns:
             guide.append([column.title, column.guide])
     return xlsx.to_bytes(workbook)
+
+
+def _org_rows(zone: Zone, year: int, organizations: Any) -> Iterator[list]:
+    codes_by_path = dict(Organization.objects.in_zone(zone).values_list("path", "code"))
+    rows = organizations.with_tier(year).select_related("secretary").order_by("path")
+    for org in rows.iterator(chunk_size=2000):
+        secretary = org.secretary
+        yield [
+            org.code,
+            org.name,
+            org.short_name,
+            org.get_kind_display(),
+            org.get_sector_display(),
+            codes_by_path.get(org.path[: -Organization.steplen]) if org.depth > 1 else None,
+            org.member_count,
+            org.founded_on,
+            YES if org.is_demo_point else NO,
+            org.tier,
+            secretary.display_name if secretary else None,
+            (secretary.phone or None) if secretary else None,
+            org.term_ends_on,
+            ACTIVE if org.is_active else INACTIVE,
+        ]
+
+
+def _unit_rows(organizations: Any) -> Iterator[list]:
+    for code, name, credit, kind, employees in (
+        CoveredUnit.objects.filter(organization__in=organizations.values("pk"))
+        .order_by("organization__path", "pk")
+        .values_list("organization__code", "name", "credit_code", "kind", "employee_count")
+        .iterator(chunk_size=5000)
+    ):
+        yield [code, name, credit or None, CoveredUnit.Kind(kind).label, employees]
+
+
+def write(zone: Zone, *, year: int, organizations: Any) -> bytes:
+    """The registry file of `organizations` (a queryset of the zone's) with their tiers of
+    `year`, their secretaries and covered units, parents before children."""
+    return registry_file(_org_rows(zone, year, organizations), _unit_rows(organizations))
 
 
 def template(zone: Zone, *, year: int) -> bytes:
