@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from orgs import access
 from orgs.forms import OrganizationFilterForm
-from orgs.models import Organization
+from orgs.models import Organization, term_notice_until
 from scoring.models import Grade, Level, Period, RuleSet
 from scoring.services.steps import Refused
 
@@ -172,8 +172,23 @@ def dashboard(request):
         "map_query": _map_query(request),
         "months": MONTHS,
         **_standing_context(request, zone, scope, organizations, today, nonce),
+        **_terms_context(organizations, today),
     }
     return render(request, "dashboard/dashboard.html", context)
+
+
+TERMS_SHOWN = 10
+
+
+def _terms_context(organizations, today):
+    """届满提醒: the organizations whose term ends within three months (or has ended), the
+    nearest first, for the office to prepare their elections (换届)."""
+    due = organizations.term_ending(today).order_by("term_ends_on", "path")
+    return {
+        "terms": list(due.values("pk", "code", "name", "term_ends_on")[:TERMS_SHOWN]),
+        "terms_count": due.count(),
+        "term_until": term_notice_until(today),
+    }
 
 
 def _map_query(request):

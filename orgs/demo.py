@@ -448,7 +448,7 @@ class Fresh:
 
 
 @transaction.atomic
-def build_zone(spec, *, seed, year, region):
+def build_zone(spec, *, seed, year, region, today):
     """Create a demo zone unless it exists, through the registry import of the file its plan
     writes; returns (created, zone, Fresh or None)."""
     zone = Zone.objects.filter(code=spec.code).first()
@@ -514,6 +514,10 @@ def build_zone(spec, *, seed, year, region):
     for code in scored:
         rows[code]["初始分类"] = "A" if code in demo_points else tier_for(rng)
         rows[code]["党建示范点"] = "是" if code in demo_points else "否"
+    # Terms ending over the next three years from the day the demo is loaded, a few already
+    # ended (spread by position, not drawn, so the zone's random draws stay as they were).
+    for number, row in enumerate(b.orgs):
+        row["届满日期"] = today + datetime.timedelta(days=(number * 53) % 1095 - 30)
     filename = f"{spec.name}党组织名册.xlsx"
     plan = registry.prepare(b.file(), filename, zone=zone, year=year)
     opened = registry.apply(plan=plan, by=None, source=filename).opened
@@ -534,10 +538,11 @@ def build_zone(spec, *, seed, year, region):
     return True, zone, fresh
 
 
-def build_city(*, seed, year):
-    """The city and its demo zones; returns [(created, zone, Fresh or None)]."""
+def build_city(*, seed, year, today):
+    """The city and its demo zones, as they were registered on 2 January of `year` (their
+    terms as they stand on `today`); returns [(created, zone, Fresh or None)]."""
     city, _ = Region.objects.get_or_create(name=CITY, defaults={"kind": RegionKind.CITY})
-    return [build_zone(spec, seed=seed, year=year, region=city) for spec in ZONES]
+    return [build_zone(spec, seed=seed, year=year, region=city, today=today) for spec in ZONES]
 
 
 # (username, description, family name, given name, role, zone code, committee code)

@@ -248,9 +248,31 @@ class TierSource(models.TextChoices):
     MANUAL = "manual", "人工调整"
 
 
+# The office prepares an election (换届) in the months before a term ends (届满).
+TERM_NOTICE_MONTHS = 3
+
+
+def term_notice_until(today: datetime.date) -> datetime.date:
+    """The last 届满日期 that calls for preparing the election on `today`: three months on
+    (the same day of the month, or the month's last day when it has none)."""
+    month = today.month - 1 + TERM_NOTICE_MONTHS
+    year, month = today.year + month // 12, month % 12 + 1
+    for day in range(today.day, 0, -1):
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a first day")
+
+
 class OrganizationQuerySet(MP_NodeQuerySet):
     def in_zone(self, zone):
         return self.filter(zone=zone)
+
+    def term_ending(self, today):
+        """Organizations whose term ends within three months of `today`, or has ended: their
+        election is due."""
+        return self.filter(term_ends_on__lte=term_notice_until(today))
 
     def scored(self):
         """Organizations that take part in scoring: every active one below its zone's root."""

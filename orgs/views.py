@@ -19,7 +19,7 @@ from .forms import (
     parent_from_link,
     posted,
 )
-from .models import CoveredUnit, Organization, Role, Tier, TierSource
+from .models import CoveredUnit, Organization, Role, Tier, TierSource, term_notice_until
 from .services import Refused, assign_tier, create_zone, move_to_zone, save_organization
 
 PAGE_SIZE = 50
@@ -58,6 +58,8 @@ def org_list(request):
             "year": year,
             "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
             "untiered": tier_counts.get(None, 0),
+            "today": timezone.localdate(),
+            "term_until": term_notice_until(timezone.localdate()),
             "total": sum(tier_counts.values()),
             "query": query.urlencode(),
         },
@@ -67,7 +69,8 @@ def org_list(request):
 @login_required
 def org_detail(request, pk):
     org = access.get_organization(request.user, pk)
-    year = timezone.localdate().year
+    today = timezone.localdate()
+    year = today.year
     tier = Organization.objects.filter(pk=org.pk).with_tier(year).values_list("tier", flat=True)
     return render(
         request,
@@ -81,6 +84,8 @@ def org_detail(request, pk):
             "units": org.covered_units.all(),
             "tier_history": org.tier_history.select_related("set_by"),
             "zone_moves": org.zone_moves.select_related("from_zone", "to_zone", "moved_by"),
+            "today": today,
+            "term_until": term_notice_until(today),
         },
     )
 

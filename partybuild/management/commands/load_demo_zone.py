@@ -36,7 +36,7 @@ class Command(BaseCommand):
             today = as_of
         last_year = today.year - 1
         with demo.clock(demo.at(datetime.date(last_year, 1, 2))):
-            zones = org_demo.build_city(seed=seed, year=last_year)
+            zones = org_demo.build_city(seed=seed, year=last_year, today=today)
         org_demo.ensure_accounts()
         last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
         logins = list(org_demo.demo_logins())
