@@ -81,6 +81,7 @@ def org_detail(request, pk):
             "units": org.covered_units.all(),
             "tier_history": org.tier_history.select_related("set_by"),
             "zone_moves": org.zone_moves.select_related("from_zone", "to_zone", "moved_by"),
+            "terms": org.secretary_terms.select_related("user", "changed_by"),
         },
     )
 
@@ -91,7 +92,7 @@ def _edit(request, org, parent=None):
     )
     units = CoveredUnitFormSet(posted(request), instance=org, prefix="units")
     if request.method == "POST" and form.is_valid() and units.is_valid():
-        saved = save_organization(form=form, units=units, by=request.user)
+        saved = save_organization(form=form, units=units)
         if saved is not None:
             messages.success(request, f"已保存：{saved.name}")
             return redirect("orgs:detail", saved.pk)
