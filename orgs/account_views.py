@@ -98,7 +98,7 @@ def account_create(request):
             request,
             [slip_for(user, password, organization)],
             title=f"已开通 {user.display_name} 的账号",
-            back=reverse("orgs:account", args=[user.pk]),
+            back=reverse("accounts:detail", args=[user.pk]),
         )
     return render(request, "orgs/account_form.html", {"form": form})
 
@@ -110,7 +110,7 @@ def account_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         accounts.save_account(form=form, by=request.user)
         messages.success(request, f"已保存：{account.display_name}（用户名 {account.username}）")
-        return redirect("orgs:account", account.pk)
+        return redirect("accounts:detail", account.pk)
     return render(
         request,
         "orgs/account.html",
@@ -141,13 +141,13 @@ def account_reset(request, pk):
     if _refuse_own(request, account, "重置") or not account.is_active:
         if not account.is_active:
             messages.error(request, "账号已停用，请先启用再重置密码。")
-        return redirect("orgs:account", account.pk)
+        return redirect("accounts:detail", account.pk)
     password = accounts.reset_password(user=account, by=request.user)
     return render_slips(
         request,
         [slip_for(account, password)],
         title=f"已重置 {account.display_name} 的密码",
-        back=reverse("orgs:account", args=[account.pk]),
+        back=reverse("accounts:detail", args=[account.pk]),
     )
 
 
@@ -159,7 +159,7 @@ def account_unlock(request, pk):
         messages.success(request, f"已解除 {account.display_name} 的登录锁定，可立即重新登录。")
     else:
         messages.info(request, f"{account.display_name} 的账号没有被锁定。")
-    return redirect("orgs:account", account.pk)
+    return redirect("accounts:detail", account.pk)
 
 
 @require_POST
@@ -168,14 +168,14 @@ def account_active(request, pk):
     account = access.get_account(request.user, pk)
     active = request.POST.get("active") == "1"
     if active == account.is_active or (not active and _refuse_own(request, account, "停用")):
-        return redirect("orgs:account", account.pk)
+        return redirect("accounts:detail", account.pk)
     left = accounts.set_active(user=account, active=active, by=request.user)
     if active:
         messages.success(request, f"已启用 {account.display_name} 的账号。")
     else:
         note = f"；{'、'.join(o.name for o in left)}现无书记，请办理换届" if left else ""
         messages.success(request, f"已停用 {account.display_name} 的账号{note}。")
-    return redirect("orgs:account", account.pk)
+    return redirect("accounts:detail", account.pk)
 
 
 @login_required
@@ -226,7 +226,7 @@ def slips_download(request):
         slips = unsign(request.POST.get("slips", ""), by=request.user)
     except SlipsExpired as expired:
         messages.error(request, str(expired))
-        return redirect("orgs:accounts")
+        return redirect("accounts:list")
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     response = FileResponse(
         BytesIO(slips_workbook(slips)), as_attachment=True, filename=f"账号开通通知单{stamp}.xlsx"

@@ -447,6 +447,8 @@ class AccountForm(forms.ModelForm):
                 roles = tuple(r for r in roles if r != Role.SECRETARY)
             if account.role == Role.SECRETARY:
                 del self.fields["username"]
+            if "role" not in self.fields and account.role != Role.COMMITTEE:
+                del self.fields["committee"]
         else:
             free = Organization.objects.in_zone(zone).filter(
                 depth__gt=1, is_active=True, secretary__isnull=True
@@ -457,9 +459,11 @@ class AccountForm(forms.ModelForm):
             self.fields["role"].choices = [(r.value, r.label) for r in Role if r.value in roles]
         if "username" in self.fields:
             self.fields["username"].required = False
-        self.fields["committee"].queryset = Organization.objects.in_zone(zone).committees()
-        self.fields["committee"].label_from_instance = lambda o: o.name
-        self.fields["committee"].help_text = "仅党委查看账号：可查看该党委及其下属组织。"
+        if "committee" in self.fields:
+            committee = self.fields["committee"]
+            committee.queryset = Organization.objects.in_zone(zone).committees()
+            committee.label_from_instance = lambda o: o.name
+            committee.help_text = "仅党委查看账号：可查看该党委及其下属组织。"
         self.helper = FormHelper()
         self.helper.form_tag = False
 

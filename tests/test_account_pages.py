@@ -43,7 +43,7 @@ def slip_password(response):
 
 
 def test_the_office_lists_its_zones_accounts_only(zone, other_zone, login):
-    response = login(zone.staff).get(reverse("orgs:accounts"))
+    response = login(zone.staff).get(reverse("accounts:list"))
     names = {a.username for a in response.context["page"]}
     assert {"admin", "staff", "viewer", "secretary", "outsider"} <= names
     assert not names & {"xstaff", "xadmin", "xsecretary", "platform", "cityviewer"}
@@ -61,7 +61,7 @@ def test_the_office_lists_its_zones_accounts_only(zone, other_zone, login):
 )
 def test_the_list_searches_name_username_and_phone_and_filters_roles(zone, login, query, found):
     User.objects.filter(pk=zone.secretary.pk).update(phone="13900001111")
-    response = login(zone.staff).get(reverse("orgs:accounts"), query)
+    response = login(zone.staff).get(reverse("accounts:list"), query)
     assert {a.username for a in response.context["page"]} == found
 
 
@@ -72,12 +72,12 @@ def test_the_list_shows_the_last_login_the_organization_and_who_is_locked(zone, 
     lock(zone.secretary)
     lock(zone.viewer, minutes_ago=30)  # the cool-off is over: no longer locked
     client = login(zone.staff)
-    response = client.get(reverse("orgs:accounts"))
+    response = client.get(reverse("accounts:list"))
     html = response.content.decode()
     assert "2026-03-02 09:30" in html and "从未登录" in html
     assert zone.a1.name in html
     assert "当前有 1 个账号" in html
-    locked = client.get(reverse("orgs:accounts"), {"state": "locked"})
+    locked = client.get(reverse("accounts:list"), {"state": "locked"})
     assert [a.username for a in locked.context["page"]] == ["secretary"]
 
 
@@ -86,14 +86,14 @@ def test_the_list_costs_the_same_for_many_accounts(zone, login, django_assert_ma
     for i in range(40):
         make_user(f"s{i}", Role.SECRETARY, zone=zone.zone)
     with django_assert_max_num_queries(8):
-        response = client.get(reverse("orgs:accounts"))
+        response = client.get(reverse("accounts:list"))
     assert len(response.context["page"]) == 45  # and the zone's five
 
 
 def test_staff_see_office_accounts_without_a_link_to_change_them(zone, login):
-    html = login(zone.staff).get(reverse("orgs:accounts")).content.decode()
-    assert reverse("orgs:account", args=[zone.secretary.pk]) in html
-    assert reverse("orgs:account", args=[zone.admin.pk]) not in html
+    html = login(zone.staff).get(reverse("accounts:list")).content.decode()
+    assert reverse("accounts:detail", args=[zone.secretary.pk]) in html
+    assert reverse("accounts:detail", args=[zone.admin.pk]) not in html
 
 
 # Opening accounts
@@ -101,7 +101,7 @@ def test_staff_see_office_accounts_without_a_link_to_change_them(zone, login):
 
 def test_staff_open_a_secretarys_account_for_an_organization_with_a_slip(zone, client, login):
     response = login(zone.staff).post(
-        reverse("orgs:account_create"),
+        reverse("accounts:create"),
         {"name": "王芳", "role": "secretary", "phone": "13800000001", "organization": zone.a2.pk},
     )
     assert response.status_code == 200
@@ -123,7 +123,7 @@ def test_staff_open_a_secretarys_account_for_an_organization_with_a_slip(zone, c
 
 def test_a_secretary_needs_a_phone_and_an_organization_without_a_secretary(zone, login):
     response = login(zone.staff).post(
-        reverse("orgs:account_create"),
+        reverse("accounts:create"),
         {"name": "王芳", "role": "secretary", "phone": "", "organization": zone.a1.pk},
     )
     errors = response.context["form"].errors
@@ -134,7 +134,7 @@ def test_a_secretary_needs_a_phone_and_an_organization_without_a_secretary(zone,
 
 def test_staff_cannot_open_office_accounts(zone, login):
     response = login(zone.staff).post(
-        reverse("orgs:account_create"), {"name": "李", "role": "staff", "username": "li"}
+        reverse("accounts:create"), {"name": "李", "role": "staff", "username": "li"}
     )
     assert "role" in response.context["form"].errors
     assert not User.objects.filter(username="li").exists()
@@ -143,11 +143,11 @@ def test_staff_cannot_open_office_accounts(zone, login):
 def test_the_administrator_opens_a_committee_viewer_with_its_committee(zone, login):
     client = login(zone.admin)
     missing = client.post(
-        reverse("orgs:account_create"), {"name": "赵", "role": "committee", "username": "zhao"}
+        reverse("accounts:create"), {"name": "赵", "role": "committee", "username": "zhao"}
     )
     assert "必须指定所查看的党委" in missing.content.decode()
     response = client.post(
-        reverse("orgs:account_create"),
+        reverse("accounts:create"),
         {"name": "赵", "role": "committee", "username": "zhao", "committee": zone.com_b.pk},
     )
     assert response.status_code == 200 and slip_password(response)
@@ -158,7 +158,7 @@ def test_the_administrator_opens_a_committee_viewer_with_its_committee(zone, log
 def test_a_taken_username_or_phone_is_refused_in_chinese(zone, login):
     User.objects.filter(pk=zone.secretary.pk).update(phone="13900001111")
     response = login(zone.admin).post(
-        reverse("orgs:account_create"),
+        reverse("accounts:create"),
         {"name": "钱", "role": "staff", "username": "staff", "phone": "13900001111"},
     )
     errors = response.context["form"].errors
@@ -171,7 +171,7 @@ def test_a_taken_username_or_phone_is_refused_in_chinese(zone, login):
 
 def test_a_reset_gives_a_new_one_time_password_and_ends_the_old_one(zone, client, login):
     lock(zone.secretary)
-    response = login(zone.staff).post(reverse("orgs:account_reset", args=[zone.secretary.pk]))
+    response = login(zone.staff).post(reverse("accounts:reset", args=[zone.secretary.pk]))
     password = slip_password(response)
     assert response.context["slips"][0].organization == zone.a1.name
     assert "no-store" in response["Cache-Control"]
@@ -191,33 +191,33 @@ def test_a_reset_signs_the_account_out_everywhere(zone, client, login):
 
     office = Client()
     office.force_login(zone.staff)
-    office.post(reverse("orgs:account_reset", args=[zone.secretary.pk]))
+    office.post(reverse("accounts:reset", args=[zone.secretary.pk]))
     assert client.get(reverse("home"))["Location"].startswith(reverse("login"))
 
 
 def test_nobody_resets_or_deactivates_their_own_account_here(zone, login):
     client = login(zone.admin)
-    reset = client.post(reverse("orgs:account_reset", args=[zone.admin.pk]), follow=True)
+    reset = client.post(reverse("accounts:reset", args=[zone.admin.pk]), follow=True)
     assert "不能重置自己的账号" in reset.content.decode()
-    off = client.post(reverse("orgs:account_active", args=[zone.admin.pk]), {"active": "0"})
+    off = client.post(reverse("accounts:active", args=[zone.admin.pk]), {"active": "0"})
     assert off.status_code == 302
     assert User.objects.get(pk=zone.admin.pk).is_active
 
 
 def test_staff_cannot_touch_office_accounts_and_nobody_another_zones(zone, other_zone, login):
     client = login(zone.staff)
-    assert client.post(reverse("orgs:account_reset", args=[zone.admin.pk])).status_code == 403
-    assert client.get(reverse("orgs:account", args=[zone.viewer.pk])).status_code == 403
+    assert client.post(reverse("accounts:reset", args=[zone.admin.pk])).status_code == 403
+    assert client.get(reverse("accounts:detail", args=[zone.viewer.pk])).status_code == 403
     theirs = other_zone.secretary.pk
-    assert client.post(reverse("orgs:account_reset", args=[theirs])).status_code == 404
-    assert login(zone.admin).get(reverse("orgs:account", args=[theirs])).status_code == 404
+    assert client.post(reverse("accounts:reset", args=[theirs])).status_code == 404
+    assert login(zone.admin).get(reverse("accounts:detail", args=[theirs])).status_code == 404
 
 
 def test_unlocking_lets_the_account_sign_in_again_at_once(zone, client, login):
     lock(zone.secretary)
-    page = login(zone.staff).get(reverse("orgs:account", args=[zone.secretary.pk]))
+    page = login(zone.staff).get(reverse("accounts:detail", args=[zone.secretary.pk]))
     assert "解除锁定" in page.content.decode()
-    response = client.post(reverse("orgs:account_unlock", args=[zone.secretary.pk]), follow=True)
+    response = client.post(reverse("accounts:unlock", args=[zone.secretary.pk]), follow=True)
     assert "已解除" in response.content.decode()
     client.logout()
     assert sign_in(client, "secretary", PASSWORD).status_code == 302
@@ -227,23 +227,21 @@ def test_unlocking_lets_the_account_sign_in_again_at_once(zone, client, login):
 
 def test_a_deactivated_secretary_leaves_the_organization_and_cannot_sign_in(zone, client, login):
     response = login(zone.staff).post(
-        reverse("orgs:account_active", args=[zone.secretary.pk]), {"active": "0"}, follow=True
+        reverse("accounts:active", args=[zone.secretary.pk]), {"active": "0"}, follow=True
     )
     assert f"{zone.a1.name}现无书记" in response.content.decode()
     zone.a1.refresh_from_db()
     assert zone.a1.secretary is None
     client.logout()
     assert sign_in(client, "secretary", PASSWORD).status_code == 200
-    login(zone.staff).post(
-        reverse("orgs:account_active", args=[zone.secretary.pk]), {"active": "1"}
-    )
+    login(zone.staff).post(reverse("accounts:active", args=[zone.secretary.pk]), {"active": "1"})
     client.logout()
     assert sign_in(client, "secretary", PASSWORD).status_code == 302
 
 
 def test_a_secretarys_username_follows_the_phone(zone, login):
     response = login(zone.staff).post(
-        reverse("orgs:account", args=[zone.secretary.pk]),
+        reverse("accounts:detail", args=[zone.secretary.pk]),
         {"name": "张书记", "phone": "13700002222"},
     )
     assert response.status_code == 302
@@ -260,11 +258,11 @@ def test_a_secretarys_username_follows_the_phone(zone, login):
 def test_the_administrator_promotes_staff_but_not_themselves(zone, login):
     client = login(zone.admin)
     client.post(
-        reverse("orgs:account", args=[zone.staff.pk]),
+        reverse("accounts:detail", args=[zone.staff.pk]),
         {"name": "王", "role": "admin", "username": "staff", "phone": ""},
     )
     assert User.objects.get(pk=zone.staff.pk).role == Role.ADMIN
-    own = client.get(reverse("orgs:account", args=[zone.admin.pk]))
+    own = client.get(reverse("accounts:detail", args=[zone.admin.pk]))
     assert "role" not in own.context["form"].fields
 
 
