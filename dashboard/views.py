@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from orgs import access
 from orgs.forms import OrganizationFilterForm
-from orgs.models import Organization, term_notice_until
+from orgs.models import Organization
 from scoring.models import Grade, Level, Period, RuleSet
 from scoring.services.steps import Refused
 
@@ -185,9 +185,8 @@ def _terms_context(organizations, today):
     nearest first, for the office to prepare their elections (换届)."""
     due = organizations.term_ending(today).order_by("term_ends_on", "path")
     return {
-        "terms": list(due.values("pk", "code", "name", "term_ends_on")[:TERMS_SHOWN]),
+        "terms": list(due.only("pk", "code", "name", "term_ends_on")[:TERMS_SHOWN]),
         "terms_count": due.count(),
-        "term_until": term_notice_until(today),
     }
 
 

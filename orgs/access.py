@@ -20,7 +20,16 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
-from .models import Organization, OrganizationQuerySet, Role, User, Zone, ZoneQuerySet
+from .models import (
+    ZONE_ROLES,
+    Organization,
+    OrganizationQuerySet,
+    Role,
+    User,
+    UserQuerySet,
+    Zone,
+    ZoneQuerySet,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -103,6 +112,40 @@ def get_organization_for_registry(user: User, pk: int) -> Organization:
     if not user.is_admin:
         raise PermissionDenied("只有管理员可以修改组织信息。")
     return org
+
+
+# Accounts. A zone's office keeps the accounts of its people, and of no other zone's: the
+# office's staff run the onboarding of the field (secretaries, instructors: create, reset,
+# unlock, 换届); the administrator also keeps the office's own accounts (staff, committee
+# viewers, administrators). The platform administrator creates a zone's first administrator.
+STAFF_MANAGED = (Role.SECRETARY, Role.INSTRUCTOR)
+
+
+def manageable_roles(user: User) -> tuple[str, ...]:
+    """The roles of the accounts `user` may create and change."""
+    if user.is_admin:
+        return ZONE_ROLES
+    if user.role == Role.STAFF:
+        return STAFF_MANAGED
+    return ()
+
+
+def visible_accounts(user: User) -> UserQuerySet:
+    """The accounts `user` may list: every account of an office's zone."""
+    if user.is_office:
+        return User.objects.filter(zone=user.zone_id)
+    return User.objects.none()
+
+
+def get_account(user: User, pk: int) -> User:
+    """The account `pk` for `user` to change: 404 outside the user's zone, 403 if its role
+    is not one the user manages."""
+    account = visible_accounts(user).filter(pk=pk).first()
+    if account is None:
+        raise Http404("没有这个账号，或您无权查看。")
+    if account.role not in manageable_roles(user):
+        raise PermissionDenied("党建办、党委查看和管理员账号由管理员管理。")
+    return account
 
 
 def in_scope(user: User, objects: QuerySet[M]) -> QuerySet[M]:

@@ -1,6 +1,7 @@
 """The registry: party organizations in a tree, the units they cover, their ABC tier per year,
 and the accounts that use the system."""
 
+import calendar
 import datetime
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Substr
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -112,6 +113,28 @@ class Zone(models.Model):
 phone_validator = RegexValidator(r"^1\d{10}$", "手机号应为以 1 开头的 11 位数字。")
 
 
+class UserQuerySet(models.QuerySet):
+    def search(self, text):
+        """Accounts whose name, username or phone contains `text`."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        # The name as it is written: family name first, no space (User.display_name).
+        named = self.alias(full_name=Concat("last_name", "first_name"))
+        return named.filter(
+            Q(username__icontains=text) | Q(phone__icontains=text) | Q(full_name__icontains=text)
+        )
+
+    def with_organization(self):
+        """Annotate `organization_name`: the organization a secretary runs (None for others)."""
+        held = Organization.objects.filter(secretary=OuterRef("pk")).order_by()
+        return self.annotate(organization_name=Subquery(held.values("name")[:1]))
+
+
+class AccountManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.SECRETARY)
     zone = models.ForeignKey(
@@ -153,7 +176,7 @@ class User(AbstractUser):
     # password until the user chooses one.
     must_change_password = models.BooleanField("须修改初始密码", default=False)
 
-    objects = UserManager()
+    objects = AccountManager()
 
     class Meta:
         verbose_name = "用户"
@@ -248,23 +271,6 @@ class TierSource(models.TextChoices):
     MANUAL = "manual", "人工调整"
 
 
-# The office prepares an election (换届) in the months before a term ends (届满).
-TERM_NOTICE_MONTHS = 3
-
-
-def term_notice_until(today: datetime.date) -> datetime.date:
-    """The last 届满日期 that calls for preparing the election on `today`: three months on
-    (the same day of the month, or the month's last day when it has none)."""
-    month = today.month - 1 + TERM_NOTICE_MONTHS
-    year, month = today.year + month // 12, month % 12 + 1
-    for day in range(today.day, 0, -1):
-        try:
-            return datetime.date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has a first day")
-
-
 class OrganizationQuerySet(MP_NodeQuerySet):
     def in_zone(self, zone):
         return self.filter(zone=zone)
@@ -319,6 +325,28 @@ class OrganizationQuerySet(MP_NodeQuerySet):
 class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
     def get_queryset(self):
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
+
+
+# The office prepares an organization's election (换届) in the months before its term ends.
+TERM_NOTICE_MONTHS = 3
+
+
+def term_notice_until(today: datetime.date) -> datetime.date:
+    """The last 届满日期 the office is told about on `today`: TERM_NOTICE_MONTHS on, the same
+    day of the month or the month's last day when it has none."""
+    years, month = divmod(today.month - 1 + TERM_NOTICE_MONTHS, 12)
+    year = today.year + years
+    return datetime.date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def term_notice(ends_on: datetime.date | None, today: datetime.date) -> str | None:
+    """What the office is told about a term ending on `ends_on`: over, ending within
+    TERM_NOTICE_MONTHS, or nothing."""
+    if ends_on is None:
+        return None
+    if ends_on < today:
+        return "已届满"
+    return "届满将至" if ends_on <= term_notice_until(today) else None
 
 
 class Organization(MP_Node):
@@ -400,6 +428,10 @@ class Organization(MP_Node):
             raise ValidationError({"founded_on": "成立日期不能晚于今天。"})
         if self.founded_on and self.founded_on < PARTY_FOUNDED:
             raise ValidationError({"founded_on": "成立日期不能早于 1921 年 7 月 1 日。"})
+
+    @property
+    def term_notice(self):
+        return term_notice(self.term_ends_on, timezone.localdate())
 
     @property
     def label(self):
@@ -588,3 +620,43 @@ class SecretaryTerm(models.Model):
 
     def __str__(self):
         return f"{self.organization} {self.user}"
+
+
+class AccountEventKind(models.TextChoices):
+    CREATED = "created", "开通账号"
+    EDITED = "edited", "修改信息"
+    PASSWORD_RESET = "password_reset", "重置密码"
+    UNLOCKED = "unlocked", "解除锁定"
+    DEACTIVATED = "deactivated", "停用"
+    REACTIVATED = "reactivated", "启用"
+
+
+class AccountEvent(models.Model):
+    """What the office did to an account and who did it: a reset password or an unlocked
+    account is asked about afterwards ("who gave my password out?")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="account_events",
+        verbose_name="账号",
+    )
+    kind = models.CharField("操作", max_length=20, choices=AccountEventKind.choices)
+    detail = models.CharField("说明", max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "账号操作记录"
+        verbose_name_plural = "账号操作记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_kind_display()}"

@@ -23,19 +23,13 @@ class Refused(Exception):
     """A registry change that cannot be made; the message says why, in Chinese."""
 
 
-def save_organization(*, form, units, by):
+def save_organization(*, form, units):
     """Save a validated organization form and its covered-unit formset in one transaction,
     placing the organization in the tree. Returns the organization, or None after adding a
     form error when the database refuses it (a code taken meanwhile by someone else)."""
     org = form.save(commit=False)
     parent = form.cleaned_data.get("parent")
-    # The secretary changes through set_secretary, which keeps who held the office when.
-    secretary = org.secretary
     is_new = org.pk is None
-    if not is_new:
-        org.secretary_id = Organization.objects.values_list("secretary", flat=True).get(pk=org.pk)
-    else:
-        org.secretary = None
     try:
         with transaction.atomic():
             if is_new:
@@ -46,7 +40,6 @@ def save_organization(*, form, units, by):
                     Organization.objects.move(org, parent, "last-child")
             units.instance = org
             units.save()
-            set_secretary(organization=org, user=secretary, by=by)
     except IntegrityError:
         if is_new:
             org.pk = None

@@ -18,5 +18,5 @@ urlpatterns = [
     path("zones/", views.zones, name="zones"),
     path("zones/new/", views.zone_create, name="zone_create"),
     path("zones/<int:pk>/view/", views.zone_choose, name="zone_choose"),
-    path("users/slips.xlsx", account_views.slips_download, name="slips_download"),
+    path("<int:pk>/secretary/", account_views.org_secretary, name="secretary"),
 ]

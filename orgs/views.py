@@ -19,7 +19,7 @@ from .forms import (
     parent_from_link,
     posted,
 )
-from .models import CoveredUnit, Organization, Role, Tier, TierSource, term_notice_until
+from .models import CoveredUnit, Organization, Role, Tier, TierSource
 from .services import Refused, assign_tier, create_zone, move_to_zone, save_organization
 
 PAGE_SIZE = 50
@@ -58,8 +58,6 @@ def org_list(request):
             "year": year,
             "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
             "untiered": tier_counts.get(None, 0),
-            "today": timezone.localdate(),
-            "term_until": term_notice_until(timezone.localdate()),
             "total": sum(tier_counts.values()),
             "query": query.urlencode(),
         },
@@ -69,8 +67,7 @@ def org_list(request):
 @login_required
 def org_detail(request, pk):
     org = access.get_organization(request.user, pk)
-    today = timezone.localdate()
-    year = today.year
+    year = timezone.localdate().year
     tier = Organization.objects.filter(pk=org.pk).with_tier(year).values_list("tier", flat=True)
     return render(
         request,
@@ -84,8 +81,7 @@ def org_detail(request, pk):
             "units": org.covered_units.all(),
             "tier_history": org.tier_history.select_related("set_by"),
             "zone_moves": org.zone_moves.select_related("from_zone", "to_zone", "moved_by"),
-            "today": today,
-            "term_until": term_notice_until(today),
+            "terms": org.secretary_terms.select_related("user", "changed_by"),
         },
     )
 
@@ -96,7 +92,7 @@ def _edit(request, org, parent=None):
     )
     units = CoveredUnitFormSet(posted(request), instance=org, prefix="units")
     if request.method == "POST" and form.is_valid() and units.is_valid():
-        saved = save_organization(form=form, units=units, by=request.user)
+        saved = save_organization(form=form, units=units)
         if saved is not None:
             messages.success(request, f"已保存：{saved.name}")
             return redirect("orgs:detail", saved.pk)

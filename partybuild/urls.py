@@ -23,6 +23,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("orgs/", include("orgs.urls")),
+    path("users/", include("orgs.account_urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
     path("admin/", admin.site.urls),

@@ -77,6 +77,14 @@ WRITE_IN_ZONE = codes(viewer=403, secretary=403, xstaff=404, city=403)
 WRITE_OUTSIDE = codes(viewer=404, secretary=404, xstaff=404, city=403)
 
 MONTH = {"year": 2025, "month": 3}
+# --- accounts (issue 17): an account of the first zone's field (a secretary) is staff's and
+# the administrator's to change, an account of its office (a committee viewer) the
+# administrator's only.
+ACCOUNT_OF_FIELD = codes(viewer=403, secretary=403, xstaff=404, city=403)
+ACCOUNT_OF_OFFICE = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403)
+ACTION_ON_FIELD = codes(admin=302, staff=302, viewer=403, secretary=403, xstaff=404, city=403)
+ACTION_ON_OFFICE = codes(admin=302, staff=403, viewer=403, secretary=403, xstaff=404, city=403)
+# --- end of accounts
 
 
 @dataclass
@@ -272,11 +280,33 @@ CASES = [
         {"pk": "staff_notice"},
     ),
     # --- end of dashboard
-    # --- accounts (issue 17): the slips' Excel is read back from the page that showed them
-    # (without its signed field the office is sent home with a message).
-    Case("orgs:slips_download", codes(405, 405, 405, 405, 405, 405, 405, 405)),
+    # --- accounts (issue 17): a zone's office keeps its accounts (staff the secretaries',
+    # the administrator everyone's); another zone's accounts do not exist for it. Nobody
+    # resets their own password here (sent back with a message).
+    Case("accounts:list", codes(viewer=403, secretary=403, city=403)),
+    Case("accounts:create", codes(viewer=403, secretary=403, city=403)),
+    Case("accounts:create", codes(viewer=403, secretary=403, city=403), method="post"),
+    Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}),
+    Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}, method="post"),
+    Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}),
+    Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}, method="post"),
+    Case("accounts:reset", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:reset", ACCOUNT_OF_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:reset", {**ACCOUNT_OF_OFFICE, "admin": 302}, {"pk": "admin"}, "post"),
+    Case("accounts:unlock", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:unlock", ACTION_ON_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:unlock", ACTION_ON_OFFICE, {"pk": "viewer"}, "post"),
+    Case("accounts:active", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:active", ACTION_ON_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:active", ACTION_ON_OFFICE, {"pk": "viewer"}, "post"),
+    Case("orgs:secretary", WRITE_IN_ZONE, {"pk": "a1"}),
+    Case("orgs:secretary", WRITE_IN_ZONE, {"pk": "a1"}, method="post"),
+    Case("orgs:secretary", WRITE_OUTSIDE, {"pk": "b1"}),
+    # The slips' Excel is read back from the page that showed them (without its signed
+    # field the office is sent to the accounts list with a message).
+    Case("accounts:slips_download", codes(405, 405, 405, 405, 405, 405, 405, 405)),
     Case(
-        "orgs:slips_download",
+        "accounts:slips_download",
         codes(admin=302, staff=302, viewer=403, secretary=403, city=403),
         method="post",
     ),

@@ -117,13 +117,13 @@ def test_the_slip_page_shows_every_slip_and_is_never_cached(zone):
     assert "pw1abcdefgh" in html and "第1党支部" in html
     assert "no-store" in response["Cache-Control"]
     assert 'href="/orgs/"' in html
-    assert reverse("orgs:slips_download") in html
+    assert reverse("accounts:slips_download") in html
 
 
 def test_the_download_gives_back_the_slips_the_page_showed(login, zone):
     slips = make_slips(2)
     token = sign(slips, by=zone.staff)
-    response = login(zone.staff).post(reverse("orgs:slips_download"), {"slips": token})
+    response = login(zone.staff).post(reverse("accounts:slips_download"), {"slips": token})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "attachment" in response["Content-Disposition"]
@@ -133,7 +133,7 @@ def test_the_download_gives_back_the_slips_the_page_showed(login, zone):
 
 def test_someone_elses_slips_are_not_downloaded(login, zone):
     token = sign(make_slips(), by=zone.staff)
-    response = login(zone.admin).post(reverse("orgs:slips_download"), {"slips": token})
+    response = login(zone.admin).post(reverse("accounts:slips_download"), {"slips": token})
     assert response.status_code == 302
     follow = login(zone.admin).get(response["Location"], follow=True)
     assert "不是您生成的" in follow.content.decode()
