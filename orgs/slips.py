@@ -58,13 +58,14 @@ def login_address() -> str:
 
 def slip_for(user: User, password: str, organization: Organization | None = None) -> Slip:
     """The slip of `user` with its new one-time `password`: for a secretary their organization
-    (given, or the one they run), for anyone else their zone's office."""
+    (given, or the one they run), for anyone else their role in their zone (or region)."""
     if organization is None:
         organization = Organization.objects.filter(secretary=user).first()
     if organization is not None:
         place = organization.name
     else:
-        place = f"{user.zone.name if user.zone else ''}{user.get_role_display()}"
+        above = user.zone or user.region
+        place = f"{above.name if above else ''}{user.get_role_display()}"
     return Slip(
         organization=place,
         name=user.display_name,
