@@ -33,6 +33,7 @@ def at_least_five(text):
 def parse_args():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=100_000, help="scored organizations (100000)")
+    parser.add_argument("--zones", type=int, default=300, help="zones they are spread over (300)")
     parser.add_argument(
         "--runs", type=at_least_five, default=5, help="runs per figure, median (5; at least 5)"
     )
@@ -105,9 +106,9 @@ def main():
     today = datetime.date.today()
     years = [today.year - 2, today.year - 1]
     started = time.perf_counter()
-    say(f"省级合成数据：{args.orgs:,} 个组织，{years[0]}–{years[1]} 两年积分")
-    if args.fresh or not province.loaded(args.orgs):
-        rows, load = province.generate(orgs=args.orgs, years=years, say=say)
+    say(f"省级合成数据：{args.zones} 个区共 {args.orgs:,} 个组织，{years[0]}–{years[1]} 两年积分")
+    if args.fresh or not province.loaded(args.orgs, args.zones):
+        rows, load = province.generate(orgs=args.orgs, zones=args.zones, years=years, say=say)
     else:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM scoring_pointentry")

@@ -8,6 +8,7 @@ import time
 
 from django.db import connection
 
+from bench.province import measured_zone
 from bench.tools import (
     RAW_QUARTER,
     RAW_YEAR,
@@ -28,39 +29,45 @@ from scoring.services.points import record_points
 from scoring.sheets import month_template
 from scoring.standings import level_counts, quarter_standings
 
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8101"))
 
 
 def run(*, args, url, years, say):
     results = []
     last = years[-1]
-    rule_set = RuleSet.objects.get(year=last)
-    scored = Organization.objects.scored()
+    zone = measured_zone()
+    rule_set = RuleSet.objects.get(zone=zone, year=last)
+    scored = Organization.objects.in_zone(zone).scored()
 
-    say("季度预警（全部组织）…")
-    app = median(lambda: level_counts(quarter_standings(scored, last, 4).values()), args.runs)
-    limit = median(raw(RAW_QUARTER, [last, 10, 11, 12]), args.runs)
-    results.append(("季度预警：全部组织的等级", app, limit, "≤ 0.5", app / limit <= 0.5))
+    say(f"季度预警（{zone.name}全部组织）…")
+    app = median(lambda: level_counts(quarter_standings(zone, scored, last, 4).values()), args.runs)
+    limit = median(raw(RAW_QUARTER, [last, 10, 11, 12, zone.pk]), args.runs)
+    results.append(("季度预警：一个区全部组织的等级", app, limit, "≤ 0.5", app / limit <= 0.5))
 
-    say("年度定级（全部组织）…")
+    say(f"年度定级（{zone.name}全部组织）…")
     app = median(lambda: list(live_rows(rule_set, today=datetime.date(last + 1, 1, 1))), args.runs)
-    limit = median(raw(RAW_YEAR.format(table="scoring_pointentry"), [last]), args.runs)
+    limit = median(raw(RAW_YEAR.format(table="scoring_pointentry"), [last, zone.pk]), args.runs)
     results.append(
-        ("年度定级：季度分、总分、等次、排名、预警次数", app, limit, "≤ 0.5", app / limit <= 0.5)
+        (
+            "年度定级：一个区的季度分、总分、等次、排名、预警次数",
+            app,
+            limit,
+            "≤ 0.5",
+            app / limit <= 0.5,
+        )
     )
 
     partitioning = None if args.no_partitioning else _partitioning(args, last, limit, say)
 
     say("定级并导出评级表…")
-    if not YearState.objects.filter(year=last, finalized=True).exists():
+    if not YearState.objects.filter(zone=zone, year=last, finalized=True).exists():
         staff = User.objects.get(username="bench-staff")
         started = time.perf_counter()
-        finalize_year(year=last, user=staff)
-        say(
-            f"  定级 {AnnualResult.objects.filter(year=last).count():,} 个组织：{time.perf_counter() - started:.1f} s"
-        )
-    app_runs = [export_in_subprocess("app", last, url) for _ in range(args.runs)]
-    bare_runs = [export_in_subprocess("bare", last, url) for _ in range(args.runs)]
+        finalize_year(zone=zone, year=last, user=staff)
+        graded = AnnualResult.objects.filter(zone=zone, year=last).count()
+        say(f"  定级 {graded:,} 个组织：{time.perf_counter() - started:.1f} s")
+    app_runs = [export_in_subprocess("app", zone.code, last, url) for _ in range(args.runs)]
+    bare_runs = [export_in_subprocess("bare", zone.code, last, url) for _ in range(args.runs)]
     app_time = statistics.median(t for t, _ in app_runs)
     bare_time = statistics.median(t for t, _ in bare_runs)
     app_memory = statistics.median(m for _, m in app_runs)
@@ -77,7 +84,7 @@ def run(*, args, url, years, say):
     )
 
     say("导入 304 个组织的月度模板…")
-    results.append(("导入 304 个组织的月度模板", _import(args, years), None, "—", None))
+    results.append(("导入 304 个组织的月度模板", _import(args, zone, years), None, "—", None))
 
     say("gunicorn（2 个 worker）+ wrk…")
     results.extend(_http(args, url, last))
@@ -99,29 +106,33 @@ def _partitioning(args, year, plain, say):
             )
         cursor.execute("INSERT INTO bench_points_by_year SELECT * FROM scoring_pointentry")
         cursor.execute("ANALYZE bench_points_by_year")
-    partitioned = median(raw(RAW_YEAR.format(table="bench_points_by_year"), [year]), args.runs)
+    zone = measured_zone()
+    partitioned = median(
+        raw(RAW_YEAR.format(table="bench_points_by_year"), [year, zone.pk]), args.runs
+    )
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_points_by_year")
     return {"plain": plain, "partitioned": partitioned}
 
 
-def _import(args, years):
-    """Parse, validate, preview and save a filled-in template of 304 organizations, into a
-    month of the current year that is emptied again after each run."""
+def _import(args, zone, years):
+    """Parse, validate, preview and save a filled-in template of 304 organizations of the
+    zone, into a month of the current year that is emptied again after each run."""
     year, month = years[-1] + 1, 1
-    rule_set = RuleSet.objects.get(year=year)
-    ids = list(Organization.objects.scored().values_list("pk", flat=True)[:304])
-    zone = Organization.objects.filter(pk__in=ids)
-    data = _filled_template(rule_set, year, month, zone)
+    rule_set = RuleSet.objects.get(zone=zone, year=year)
+    ids = list(Organization.objects.in_zone(zone).scored().values_list("pk", flat=True)[:304])
+    organizations = Organization.objects.filter(pk__in=ids)
+    data = _filled_template(rule_set, year, month, organizations)
     staff = User.objects.get(username="bench-staff")
 
     def once():
         parsed = month_template.parse(
-            data, "bench.xlsx", year=year, month=month, items=rule_set.ordered_items()
+            data, "bench.xlsx", zone=zone, year=year, month=month, items=rule_set.ordered_items()
         )
-        assert not month_template.validate(parsed, year=year), "the bench template must be valid"
+        problems = month_template.validate(parsed, zone=zone, year=year)
+        assert not problems, "the bench template must be valid"
         changed, _ = month_template.changes(parsed, year=year, month=month)
-        record_points(year=year, cells=changed, user=staff, reason="压测导入")
+        record_points(zone=zone, year=year, cells=changed, user=staff, reason="压测导入")
 
     def clean():
         PointEntry.history.filter(year=year, month=month).delete()
@@ -159,8 +170,10 @@ def _filled_template(rule_set, year, month, organizations):
 def _http(args, url, year):
     secretary = User.objects.filter(username="bench-secretary").first()
     if secretary is None:
-        secretary = User.objects.create(username="bench-secretary", role=Role.SECRETARY)
-    org = Organization.objects.scored().filter(depth=3).order_by("path").first()
+        secretary = User.objects.create(
+            username="bench-secretary", role=Role.SECRETARY, zone=measured_zone()
+        )
+    org = Organization.objects.in_zone(measured_zone()).filter(depth=3).order_by("path").first()
     Organization.objects.filter(secretary=secretary).update(secretary=None)
     Organization.objects.filter(pk=org.pk).update(secretary=secretary)
     staff = User.objects.get(username="bench-staff")
@@ -206,10 +219,10 @@ def report(outcome, *, orgs, rows, load, machine, args):
         f"- Date: {today:%Y-%m-%d}",
         f"- Machine: {machine}",
         f"- Database: {_postgres()}",
-        f"- Sizes: {orgs:,} scored organizations, {rows:,} point rows "
+        f"- Sizes: {orgs:,} scored organizations in {args.zones} zones, {rows:,} point rows "
         f"({outcome['years'][0]}–{outcome['years'][1]})",
         f"- Load: {load}",
-        f"- Command: `make bench` (`python -m bench --orgs {orgs} --runs {args.runs}`); "
+        f"- Command: `make bench` (`python -m bench --orgs {orgs} --zones {args.zones} --runs {args.runs}`); "
         f"every figure is the median of {args.runs} runs (the export's peak memory: the median "
         f"of the runs' peaks, the goal checked against the highest; pages: {args.runs} wrk runs "
         f"of {args.http_seconds} s each)",

@@ -43,9 +43,11 @@ def raw(sql, params):
     return run
 
 
+# The limits read one zone's raw rows, as the app's pages do.
 RAW_QUARTER = """
 SELECT organization_id, SUM(points) FROM scoring_pointentry
 WHERE year = %s AND month IN (%s, %s, %s) AND points IS NOT NULL
+  AND organization_id IN (SELECT id FROM orgs_organization WHERE zone_id = %s)
 GROUP BY organization_id
 """
 RAW_YEAR = """
@@ -54,14 +56,16 @@ SELECT organization_id,
        SUM(points) FILTER (WHERE month BETWEEN 7 AND 9), SUM(points) FILTER (WHERE month >= 10),
        SUM(points)
 FROM {table} WHERE year = %s AND points IS NOT NULL
+  AND organization_id IN (SELECT id FROM orgs_organization WHERE zone_id = %s)
 GROUP BY organization_id
 """
 
 
-def export_in_subprocess(kind, year, url):
-    """Run one export in a fresh process: (seconds, peak RSS in MB) as it reports them."""
+def export_in_subprocess(kind, zone_code, year, url):
+    """Run one export of the zone's year in a fresh process: (seconds, peak RSS in MB) as it
+    reports them."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.export", kind, str(year)],
+        [sys.executable, "-m", "bench.export", kind, zone_code, str(year)],
         cwd=ROOT,
         env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
         capture_output=True,

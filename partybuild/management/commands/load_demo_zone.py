@@ -3,6 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from dashboard import demo as dashboard_demo
 from orgs import demo as org_demo
 from orgs.models import Organization
 from scoring import demo, rules
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             user = demo.demo_user(zone)
             self.stdout.write(f"{zone.name}（{zone.code}）：{'已创建' if created else '已存在'}……")
             played = demo.play(seed=seed, zone=zone, today=today, user=user, say=self.stdout.write)
+            # The office's word that a month is entered in full (the dashboard's completeness).
+            dashboard_demo.mark_entered_months(seed=seed, zone=zone, user=user)
             scored = Organization.objects.in_zone(zone).scored().count()
             self.stdout.write(f"  {zone.root.name}，计分党组织 {scored} 个。")
             if played is None:
