@@ -226,10 +226,13 @@ def test_unlocking_lets_the_account_sign_in_again_at_once(zone, client, login):
 
 
 def test_a_deactivated_secretary_leaves_the_organization_and_cannot_sign_in(zone, client, login):
+    signed_in = Client_of(zone.secretary)
     response = login(zone.staff).post(
         reverse("accounts:active", args=[zone.secretary.pk]), {"active": "0"}, follow=True
     )
     assert f"{zone.a1.name}现无书记" in response.content.decode()
+    # Their open session ends with its next request.
+    assert signed_in.get(reverse("home"))["Location"].startswith(reverse("login"))
     zone.a1.refresh_from_db()
     assert zone.a1.secretary is None
     client.logout()
