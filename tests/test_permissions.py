@@ -80,10 +80,18 @@ MONTH = {"year": 2025, "month": 3}
 # --- accounts (issue 17): an account of the first zone's field (a secretary) is staff's and
 # the administrator's to change, an account of its office (a committee viewer) the
 # administrator's only.
-ACCOUNT_OF_FIELD = codes(viewer=403, secretary=403, xstaff=404, city=403)
-ACCOUNT_OF_OFFICE = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403)
-ACTION_ON_FIELD = codes(admin=302, staff=302, viewer=403, secretary=403, xstaff=404, city=403)
-ACTION_ON_OFFICE = codes(admin=302, staff=403, viewer=403, secretary=403, xstaff=404, city=403)
+# The platform keeps zones' administrators and the accounts above the zones: a zone's other
+# accounts do not exist for it.
+ACCOUNT_PAGE = codes(viewer=403, secretary=403, city=403, platform=200)
+ACCOUNT_OF_FIELD = codes(viewer=403, secretary=403, xstaff=404, city=403, platform=404)
+ACCOUNT_OF_OFFICE = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=404)
+ACCOUNT_OF_ADMIN = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=200)
+ACTION_ON_FIELD = codes(
+    admin=302, staff=302, viewer=403, secretary=403, xstaff=404, city=403, platform=404
+)
+ACTION_ON_OFFICE = codes(
+    admin=302, staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=404
+)
 # --- end of accounts
 
 
@@ -110,10 +118,10 @@ CASES = [
     Case("logout", codes(302, 302, 302, 302, 302, city=302), method="post"),
     Case("password_change", EVERYONE),
     Case("password_change_done", EVERYONE),
-    # Django's admin is the platform's and the developers', never a zone's.
+    # Django's admin is the developers' (superusers) only: daily work has its own pages.
     Case(
         "admin:index",
-        codes(admin=302, staff=302, viewer=302, secretary=302, city=302, platform=200),
+        codes(admin=302, staff=302, viewer=302, secretary=302, city=302, platform=302),
     ),
     Case("orgs:list", codes(secretary=302)),
     Case("orgs:create", ADMIN),
@@ -283,16 +291,17 @@ CASES = [
     # --- accounts (issue 17): a zone's office keeps its accounts (staff the secretaries',
     # the administrator everyone's); another zone's accounts do not exist for it. Nobody
     # resets their own password here (sent back with a message).
-    Case("accounts:list", codes(viewer=403, secretary=403, city=403)),
-    Case("accounts:create", codes(viewer=403, secretary=403, city=403)),
-    Case("accounts:create", codes(viewer=403, secretary=403, city=403), method="post"),
+    Case("accounts:list", ACCOUNT_PAGE),
+    Case("accounts:create", ACCOUNT_PAGE),
+    Case("accounts:create", ACCOUNT_PAGE, method="post"),
     Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}),
     Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}, method="post"),
     Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}),
     Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}, method="post"),
     Case("accounts:reset", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
     Case("accounts:reset", ACCOUNT_OF_FIELD, {"pk": "secretary"}, "post"),
-    Case("accounts:reset", {**ACCOUNT_OF_OFFICE, "admin": 302}, {"pk": "admin"}, "post"),
+    Case("accounts:detail", ACCOUNT_OF_ADMIN, {"pk": "admin"}),
+    Case("accounts:reset", {**ACCOUNT_OF_ADMIN, "admin": 302}, {"pk": "admin"}, "post"),
     Case("accounts:unlock", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
     Case("accounts:unlock", ACTION_ON_FIELD, {"pk": "secretary"}, "post"),
     Case("accounts:unlock", ACTION_ON_OFFICE, {"pk": "viewer"}, "post"),
@@ -307,7 +316,7 @@ CASES = [
     Case("accounts:slips_download", codes(405, 405, 405, 405, 405, 405, 405, 405)),
     Case(
         "accounts:slips_download",
-        codes(admin=302, staff=302, viewer=403, secretary=403, city=403),
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403, platform=302),
         method="post",
     ),
     # --- end of accounts
