@@ -25,5 +25,6 @@ urlpatterns = [
     path("orgs/", include("orgs.urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
+    path("", include("guidance.urls")),
     path("admin/", admin.site.urls),
 ]
