@@ -145,6 +145,9 @@ def visits_by_unit(station, start, end):
     )
 
 
+TENTH = Decimal("0.1")
+
+
 @dataclass
 class YearRow:
     instructor: Instructor
@@ -172,7 +175,9 @@ def year_rows(rule_set: InstructorRuleSet) -> list[YearRow]:
     )
     by_instructor: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in lines:
-        by_instructor[row["record__instructor"]][row["item__code"]] = Decimal(row["points"])
+        by_instructor[row["record__instructor"]][row["item__code"]] = Decimal(
+            row["points"]
+        ).quantize(TENTH)
     instructors = (
         Instructor.objects.filter(station=rule_set.station_id)
         .select_related("group", "batch")
