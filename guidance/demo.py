@@ -26,6 +26,7 @@ from .models import (
     Instructor,
     Origin,
     Presence,
+    Problem,
     ProblemState,
     Source,
     Station,
@@ -293,10 +294,13 @@ def _visit(rng, station, people, day, today):
 
 def _leave_open(station, instructors, today):
     """Whatever the dice gave, a newcomer finds problems still open and being helped: the
-    last working day's visit raised two, one of them taken up the next morning."""
-    if Visit.objects.filter(station=station, problems__state=ProblemState.OPEN).exists():
-        if Visit.objects.filter(station=station, problems__state=ProblemState.HELPING).exists():
-            return
+    last working day's visit raised two, one of them taken up the same day."""
+    problems = Problem.objects.filter(visit__station=station)
+    if (
+        problems.filter(state=ProblemState.OPEN).exists()
+        and problems.filter(state=ProblemState.HELPING).exists()
+    ):
+        return
     day = today - datetime.timedelta(days=1)
     while day.weekday() >= 5:
         day -= datetime.timedelta(days=1)
@@ -314,7 +318,7 @@ def _leave_open(station, instructors, today):
             problems=[services.NewProblem(text, lead) for text in PROBLEMS[:2]],
             user=lead.user,
         )
-        first = visit.problems.order_by("pk").first()
+        first = visit.problems.order_by("pk")[0]
         services.move_problem(
             problem=first,
             state=ProblemState.HELPING,
