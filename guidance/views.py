@@ -669,7 +669,7 @@ def roster(request):
             "previous": monday - datetime.timedelta(days=7),
             "following": monday + datetime.timedelta(days=7),
             "may_manage": scope.may_manage(request.user, station),
-            "presence": Presence.choices,
+            "presence_choices": Presence.choices,
             "today": timezone.localdate(),
         },
     )

@@ -473,6 +473,10 @@ def test_the_roster_page_shows_who_was_where(login, station, zone):
         .content.decode()
     )
     assert "第1组" in page and "A岗" in page and "缺勤" in page
+    page = (
+        login(zone.staff).get(reverse("guidance:roster"), {"week": "2025-03-03"}).content.decode()
+    )
+    assert f'name="m_{station.leader.pk}_2025-03-03"' in page and "请假" in page
     response = login(zone.staff).post(
         reverse("guidance:attendance"),
         {"week": "2025-03-03", f"m_{station.leader.pk}_2025-03-03": "present"},
