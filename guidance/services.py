@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from orgs.models import User
+from orgs.models import Role, User
 
 from . import rules
 from .models import (
@@ -58,11 +58,22 @@ class NewProblem:
 
 @transaction.atomic
 def record_visit(
-    *, visit: Visit, instructors: Sequence[Instructor], problems: Sequence[NewProblem], user: User
+    *,
+    visit: Visit,
+    instructors: Sequence[Instructor],
+    problems: Sequence[NewProblem],
+    user: User | None,
 ) -> Visit:
     """Save a visit (new or edited) with its instructors and the new problems it raised."""
     if not instructors:
         raise Refused("请至少选择一名走访的指导员。")
+    if (
+        user is not None
+        and user.role == Role.INSTRUCTOR
+        and user.pk not in {i.user_id for i in instructors}
+    ):
+        # Instructors enter their own visits; the office enters anyone's.
+        raise Refused("指导员只能录入自己参加的走访，请在走访指导员中勾选您本人。")
     if visit.visited_on > timezone.localdate():
         raise Refused("走访日期不能晚于今天。")
     stations = {i.station_id for i in instructors} | {p.owner.station_id for p in problems}

@@ -292,6 +292,16 @@ def test_a_visit_to_nowhere_or_an_uncovered_enterprise_without_a_code_is_refused
     assert not Visit.objects.exists()
 
 
+def test_an_instructor_enters_only_visits_they_made(zone, station):
+    v = Visit(station=station.station, visited_on=DAY, organization=zone.a1, purpose="走访")
+    with pytest.raises(Refused, match="勾选您本人"):
+        services.record_visit(
+            visit=v, instructors=[station.leader], problems=[], user=station.instructor.user
+        )
+    services.record_visit(visit=v, instructors=[station.leader], problems=[], user=zone.staff)
+    assert Visit.objects.get().recorded_by == zone.staff
+
+
 def test_a_problem_is_moved_by_its_owner_not_by_another_instructor(login, zone, station):
     v = visit(
         station, [station.instructor], organization=zone.a1, problems=[("融资", station.instructor)]
