@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orgs",
     "scoring",
     "dashboard",
+    "guidance",
 ]
 
 MIDDLEWARE = [

@@ -26,5 +26,6 @@ urlpatterns = [
     path("users/", include("orgs.account_urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
+    path("", include("guidance.urls")),
     path("admin/", admin.site.urls),
 ]

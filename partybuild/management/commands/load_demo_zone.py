@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboard import demo as dashboard_demo
+from guidance import demo as guidance_demo
 from orgs import demo as org_demo
 from orgs.models import Organization
 from scoring import demo, rules
@@ -62,6 +63,18 @@ class Command(BaseCommand):
                 logins += demo.secretary_logins(
                     zone=zone, year=last_quarter[0], quarter=last_quarter[1]
                 )
+                # --- guidance (issue 16): the zone's guidance station since last September.
+                station_logins = guidance_demo.play(seed=seed, zone=zone, today=today, user=user)
+                if station_logins is None:
+                    self.stdout.write("  党建工作指导站已存在，未重复创建。")
+                    station_logins = list(guidance_demo.LOGINS.items())
+                else:
+                    self.stdout.write(
+                        f"  党建工作指导站：第五批指导员 15 人（5 个指导组），自 {last_year}年9月 起的"
+                        "AB岗排班、走访、问题帮办、任务清单和工作周记录。"
+                    )
+                logins += station_logins
+                # --- end of guidance
         self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}，书记以手机号登录）：")
         for username, label in logins:
             self.stdout.write(f"  {username:<12} {label}")
