@@ -25,5 +25,6 @@ urlpatterns = [
     path("orgs/", include("orgs.urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
+    path("records/", include("records.urls")),  # records (issue 14)
     path("admin/", admin.site.urls),
 ]

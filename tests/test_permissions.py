@@ -9,6 +9,7 @@ once for the module (as Django's setUpTestData does) instead of once for each of
 """
 
 import copy
+import datetime
 import shutil
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dashboard.models import Notification
 from orgs import access
 from orgs.models import TierAssignment, User
-from scoring.models import AnnualResult, ImportBatch, Rectification, YearState
+from scoring.models import AnnualResult, ImportBatch, Item, Rectification, YearState
 from scoring.services.grading import finalize_year
 from scoring.services.rectifications import submit_rectification
 from scoring.services.rulesets import create_rule_set
@@ -77,6 +78,12 @@ WRITE_IN_ZONE = codes(viewer=403, secretary=403, xstaff=404, city=403)
 WRITE_OUTSIDE = codes(viewer=404, secretary=404, xstaff=404, city=403)
 
 MONTH = {"year": 2025, "month": 3}
+# --- records (issue 14)
+SECRETARY_WRITES = codes(admin=403, staff=403, viewer=403, secretary=200, xstaff=404, city=403)
+SECRETARY_OUTSIDE = codes(admin=403, staff=403, viewer=404, secretary=404, xstaff=404, city=403)
+SECRETARY_OUTSIDE_POST = codes(302, 403, 403, 404, 404, xstaff=404, city=403)
+REVIEW = codes(viewer=403, secretary=403, xstaff=404, city=403)
+# --- end of records
 
 
 @dataclass
@@ -272,6 +279,39 @@ CASES = [
         {"pk": "staff_notice"},
     ),
     # --- end of dashboard
+    # --- records (issue 14): a secretary writes only their organization's records, readers
+    # read them in scope, the office reviews. `draft_a1` is a1's draft, `record_a1` and
+    # `record_b1` submitted records with a photo (`file_a1`, `file_b1`).
+    Case("records:home", codes(302, 302, 302, 302, 302, city=302)),
+    Case("records:month", IN_ZONE, {"pk": "a1", "year": 2025, "month": 3}),
+    Case("records:month", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025, "month": 3}),
+    Case("records:year", IN_ZONE, {"pk": "a1", "year": 2025}),
+    Case("records:year", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
+    Case("records:create", SECRETARY_WRITES, {"pk": "a1"}),
+    Case("records:create", SECRETARY_WRITES, {"pk": "a1"}, "post"),
+    Case("records:create", SECRETARY_OUTSIDE, {"pk": "b1"}),
+    Case("records:detail", IN_ZONE, {"rid": "record_a1"}),
+    Case("records:detail", OFFICE_OUTSIDE, {"rid": "record_b1"}),
+    Case("records:edit", SECRETARY_WRITES, {"rid": "draft_a1"}),
+    Case("records:edit", SECRETARY_WRITES, {"rid": "draft_a1"}, "post"),
+    Case("records:edit", SECRETARY_OUTSIDE, {"rid": "record_b1"}),
+    Case("records:submit", codes(405, 405, 405, 405, 405, 405, 405, 405), {"rid": "draft_a1"}),
+    Case(
+        "records:submit",
+        codes(302, 403, 403, 403, 302, xstaff=404, city=403),
+        {"rid": "draft_a1"},
+        "post",
+    ),
+    Case("records:submit", SECRETARY_OUTSIDE_POST, {"rid": "record_b1"}, "post"),
+    Case("records:attachment", IN_ZONE, {"aid": "file_a1"}),
+    Case("records:attachment", OFFICE_OUTSIDE, {"aid": "file_b1"}),
+    Case("records:thumbnail", IN_ZONE, {"aid": "file_a1"}),
+    Case("records:thumbnail", OFFICE_OUTSIDE, {"aid": "file_b1"}),
+    Case("records:queue", READERS, MONTH),
+    Case("records:review", REVIEW, {"pk": "a1", **MONTH}),
+    Case("records:review", REVIEW, {"pk": "a1", **MONTH}, "post"),
+    Case("records:review", REVIEW, {"pk": "b1", **MONTH}),
+    # --- end of records
 ]
 
 
@@ -352,7 +392,42 @@ def build_matrix_zones():
         user=zone.staff, kind="month_deadline", title="提醒", url="/dashboard/"
     )
     # --- end of dashboard
+    # --- records (issue 14): a draft of a1's, submitted records of a1 and b1 with a photo.
+    build_matrix_records(zone)
+    # --- end of records
     return zone
+
+
+def build_matrix_records(zone):
+    from partybuild.attachments import accept
+    from records.models import State, WorkRecord
+    from records.services import add_attachment
+
+    from .files import image_bytes
+
+    item = Item.objects.get(rule_set__zone=zone.place, rule_set__year=2025, code="2.2")
+    day = datetime.date(2025, 3, 5)
+
+    def record(org, state):
+        return WorkRecord.objects.create(
+            organization=org,
+            item=item,
+            date=day,
+            year=2025,
+            month=3,
+            title="主题党日",
+            content="内容",
+            state=state,
+        )
+
+    zone.draft_a1 = record(zone.a1, State.DRAFT)
+    zone.record_a1, zone.record_b1 = (
+        record(zone.a1, State.SUBMITTED),
+        record(zone.b1, State.SUBMITTED),
+    )
+    for name, rec in (("file_a1", zone.record_a1), ("file_b1", zone.record_b1)):
+        photo = SimpleUploadedFile("照片.jpg", image_bytes("JPEG"), content_type="image/jpeg")
+        setattr(zone, name, add_attachment(record=rec, accepted=accept(photo)))
 
 
 def make_batch(user, rule_set):
