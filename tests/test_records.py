@@ -375,3 +375,44 @@ def test_the_queue_lists_organizations_with_waiting_records(
     assert "甲一支部" in text and "待审核 1 条" in text
     filtered = client.get(reverse("records:queue", args=[2025, 3]), {"item": items["2.1"].pk})
     assert "没有符合条件的记录" in filtered.content.decode()
+
+
+def test_the_grid_cell_shows_its_records_and_opens_them(zone, items, login):
+    record = submitted(zone, items)
+    review_records(
+        zone=zone.zone,
+        organization=zone.a1,
+        year=2025,
+        month=3,
+        decisions=[Decision(record.pk, award=True, points=Decimal("1"))],
+        versions={},
+        user=zone.staff,
+    )
+    submitted(zone, items, title="第二条")
+    make_record(zone, items, title="草稿不算")
+    page = login(zone.staff).get(reverse("scoring:grid", args=[2025, 3])).content.decode()
+    url = reverse("records:review", args=[zone.a1.pk, 2025, 3])
+    assert f'<a class="rec" href="{url}"' in page
+    assert 'title="2 条工作记录，已采纳 1 条">2</a>' in page
+    assert 'value="1.0" data-v="1"' in page
+
+
+def test_the_grid_query_count_does_not_grow_with_records(
+    zone, items, login, django_assert_max_num_queries
+):
+    for code in ("2.1", "2.2", "3.1", "5.1"):
+        for org in (zone.a1, zone.a2, zone.b1):
+            WorkRecord.objects.create(
+                organization=org,
+                item=items[code],
+                date=datetime.date(2025, 3, 2),
+                year=2025,
+                month=3,
+                title="t",
+                content="c",
+                state=State.SUBMITTED,
+            )
+    client = login(zone.staff)
+    with django_assert_max_num_queries(17):
+        response = client.get(reverse("scoring:grid", args=[2025, 3]))
+    assert response.content.decode().count('<a class="rec"') == 12
