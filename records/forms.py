@@ -233,3 +233,54 @@ class QueueFilterForm(forms.Form):
         if state == "all":
             return records
         return records.filter(state=state or State.SUBMITTED)
+
+
+class AppealForm(forms.Form):
+    reason = forms.CharField(
+        label="申诉理由",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "form-control"}),
+        error_messages={"required": "请填写申诉理由。"},
+        help_text="写明哪个月哪一项的积分有误、应为多少，以及依据。",
+    )
+    evidence = forms.FileField(
+        label="佐证材料（可选）",
+        required=False,
+        help_text="照片（JPG/PNG）、PDF 或 DOCX，不超过 10 MB。",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,.pdf,.docx", "class": "form-control"}
+        ),
+    )
+
+    def clean_evidence(self):
+        file = self.cleaned_data.get("evidence")
+        return attachments.accept(file) if file else None
+
+
+class AnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="处理结果",
+        choices=[("accept", "采纳（重新开放月份更正积分）"), ("reject", "不予采纳")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择处理结果。"},
+    )
+    month = forms.TypedChoiceField(label="需要更正的月份", coerce=int, required=False)
+    answer = forms.CharField(
+        label="处理意见",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={"required": "请填写处理意见（不予采纳时写明理由）。"},
+    )
+
+    def __init__(self, *args, quarter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [("", "—")] + [
+            (m, f"{m}月") for m in rules.months_of(quarter)
+        ]
+        self.fields["month"].widget.attrs["class"] = "form-select"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "accept" and not cleaned.get("month"):
+            self.add_error("month", "采纳申诉时请选择需要更正的月份。")
+        return cleaned

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import appeal_views, views
 
 app_name = "records"
 
@@ -16,4 +16,9 @@ urlpatterns = [
     path("file/<int:aid>/thumb/", views.thumbnail, name="thumbnail"),
     path("review/<int:year>/<int:month>/", views.queue, name="queue"),
     path("review/<int:pk>/<int:year>/<int:month>/", views.review, name="review"),
+    path("appeals/", appeal_views.appeal_list, name="appeals"),
+    path("appeals/new/<int:wid>/", appeal_views.appeal_new, name="appeal_new"),
+    path("appeals/<int:pk>/", appeal_views.appeal, name="appeal"),
+    path("appeals/<int:pk>/answer/", appeal_views.appeal_answer, name="appeal_answer"),
+    path("appeals/<int:pk>/file/", appeal_views.appeal_attachment, name="appeal_attachment"),
 ]

@@ -287,7 +287,7 @@ def detail(request, rid):
     )
 
 
-def _serve(field, name, content_type, *, inline):
+def serve(field, name, content_type, *, inline):
     response = FileResponse(
         field.open("rb"), as_attachment=not inline, filename=name, content_type=content_type
     )
@@ -300,7 +300,7 @@ def _serve(field, name, content_type, *, inline):
 def attachment(request, aid):
     file = access.get_in_scope(request.user, FILES, aid, missing=MISSING_FILE)
     # Images open in the browser (a phone shows the photo); documents are downloaded.
-    return _serve(file.file, file.name, file.content_type, inline=file.is_image)
+    return serve(file.file, file.name, file.content_type, inline=file.is_image)
 
 
 @login_required
@@ -308,7 +308,7 @@ def thumbnail(request, aid):
     file = access.get_in_scope(request.user, FILES, aid, missing=MISSING_FILE)
     if not file.thumbnail:
         raise Http404("该材料不是图片，没有缩略图。")
-    return _serve(file.thumbnail, "thumb.jpg", "image/jpeg", inline=True)
+    return serve(file.thumbnail, "thumb.jpg", "image/jpeg", inline=True)
 
 
 @access.reader_required

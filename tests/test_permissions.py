@@ -83,6 +83,7 @@ SECRETARY_WRITES = codes(admin=403, staff=403, viewer=403, secretary=200, xstaff
 SECRETARY_OUTSIDE = codes(admin=403, staff=403, viewer=404, secretary=404, xstaff=404, city=403)
 SECRETARY_OUTSIDE_POST = codes(302, 403, 403, 404, 404, xstaff=404, city=403)
 REVIEW = codes(viewer=403, secretary=403, xstaff=404, city=403)
+APPEAL_NEW = codes(admin=403, staff=403, viewer=403, secretary=302, xstaff=404, city=403)
 # --- end of records
 
 
@@ -311,6 +312,20 @@ CASES = [
     Case("records:review", REVIEW, {"pk": "a1", **MONTH}),
     Case("records:review", REVIEW, {"pk": "a1", **MONTH}, "post"),
     Case("records:review", REVIEW, {"pk": "b1", **MONTH}),
+    Case("records:appeals", READERS),
+    # The 2025 Q1 notice's window is long over: the secretary is sent back with the reason.
+    Case("records:appeal_new", APPEAL_NEW, {"wid": "warning_a1"}),
+    Case("records:appeal_new", APPEAL_NEW, {"wid": "warning_a1"}, "post"),
+    Case("records:appeal_new", SECRETARY_OUTSIDE, {"wid": "warning_b1"}),
+    Case("records:appeal", IN_ZONE, {"pk": "appeal_a1"}),
+    Case("records:appeal", OFFICE_OUTSIDE, {"pk": "appeal_b1"}),
+    Case(
+        "records:appeal_answer", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "appeal_a1"}
+    ),
+    Case("records:appeal_answer", WRITE_IN_ZONE, {"pk": "appeal_a1"}, "post"),
+    Case("records:appeal_answer", WRITE_OUTSIDE, {"pk": "appeal_b1"}, "post"),
+    Case("records:appeal_attachment", IN_ZONE, {"pk": "appeal_a1"}),
+    Case("records:appeal_attachment", OFFICE_OUTSIDE, {"pk": "appeal_b1"}),
     # --- end of records
 ]
 
@@ -400,8 +415,9 @@ def build_matrix_zones():
 
 def build_matrix_records(zone):
     from partybuild.attachments import accept
-    from records.models import State, WorkRecord
+    from records.models import Appeal, State, WorkRecord
     from records.services import add_attachment
+    from scoring.models import Warning
 
     from .files import image_bytes
 
@@ -428,6 +444,17 @@ def build_matrix_records(zone):
     for name, rec in (("file_a1", zone.record_a1), ("file_b1", zone.record_b1)):
         photo = SimpleUploadedFile("照片.jpg", image_bytes("JPEG"), content_type="image/jpeg")
         setattr(zone, name, add_attachment(record=rec, accepted=accept(photo)))
+    for org in ("a1", "b1"):
+        warning = Warning.objects.get(organization=getattr(zone, org), notice__year=2025)
+        appeal = Appeal(warning=warning, reason="理由")
+        pdf = SimpleUploadedFile(
+            "申诉.pdf", b"%PDF-1.4 test\n%%EOF", content_type="application/pdf"
+        )
+        appeal.attachment.save("申诉.pdf", pdf, save=False)
+        appeal.attachment_name, appeal.attachment_type = "申诉.pdf", "application/pdf"
+        appeal.save()
+        setattr(zone, f"warning_{org}", warning)
+        setattr(zone, f"appeal_{org}", appeal)
 
 
 def make_batch(user, rule_set):
