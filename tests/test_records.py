@@ -416,3 +416,19 @@ def test_the_grid_query_count_does_not_grow_with_records(
     with django_assert_max_num_queries(17):
         response = client.get(reverse("scoring:grid", args=[2025, 3]))
     assert response.content.decode().count('<a class="rec"') == 12
+
+
+def test_the_dashboard_shows_waiting_records_by_month_and_open_appeals(
+    zone, items, rule_set, login
+):
+    from scoring.services.rulesets import create_rule_set
+
+    create_rule_set(
+        zone=zone.zone, year=timezone.localdate().year, user=zone.admin, copy_from=rule_set
+    )
+    submitted(zone, items)
+    submitted(zone, items, title="二")
+    page = login(zone.staff).get(reverse("dashboard:dashboard")).content.decode()
+    assert 'data-review-month="2025-3"' in page and "2025年3月 2 条" in page
+    assert reverse("records:queue", args=[2025, 3]) in page
+    assert "待处理申诉 0" in page
