@@ -21,7 +21,7 @@ from orgs.models import Organization
 from partybuild.attachments import Accepted
 from scoring import rules
 from scoring.models import Item, PointEntry, RuleSet, YearState
-from scoring.services.points import Cell, PointsRejected, record_points
+from scoring.services.points import Cell, PointsRejected, record_points, rooms
 from scoring.services.steps import Refused, save_step
 
 from .models import RecordAttachment, State, WorkRecord
@@ -165,6 +165,31 @@ def submit_record(*, record: WorkRecord, user: Any) -> WorkRecord:
     record.late = timezone.localdate() > deadline_of(record)
     reason = "提交" if first else "修改后重新提交"
     return save_step(record, user, f"{reason}（逾期）" if record.late else reason)
+
+
+def cell_facts(
+    org: Organization, year: int, month: int, items: list[Item]
+) -> dict[int, dict[str, Any]]:
+    """{item: (points, version, room)} of the organization's month: what awarding adds to."""
+    entries = {
+        e.item_id: e
+        for e in PointEntry.objects.filter(organization=org, year=year, month=month, item__in=items)
+    }
+    room = rooms(org_ids=[org.pk], year=year, items=items, months=[month])
+    facts = {}
+    for item in items:
+        entry = entries.get(item.pk)
+        points = entry.points if entry else None
+        left = room[(org.pk, item.pk, month)]
+        facts[item.pk] = {
+            "item": item,
+            "points": points,
+            "version": entry.version if entry else 0,
+            "used": left.used,
+            # The room is the month's whole share; what it already holds is spent of it.
+            "extra": left.left - (points or 0),
+        }
+    return facts
 
 
 @dataclass(frozen=True)

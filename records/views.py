@@ -17,12 +17,17 @@ from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 from scoring import rules
 from scoring.models import Item, PointEntry, RuleSet
-from scoring.services.points import rooms
 from scoring.services.steps import Refused
 
 from .forms import QueueFilterForm, RecordForm, ReviewForm
 from .models import RecordAttachment, State, WorkRecord
-from .services import recordable_items, review_records, save_record, submit_record
+from .services import (
+    cell_facts,
+    recordable_items,
+    review_records,
+    save_record,
+    submit_record,
+)
 
 RECORDS = WorkRecord.objects.select_related("organization", "item__rule_set", "changed_by")
 MISSING = "没有这条工作记录，或您无权查看。"
@@ -235,29 +240,6 @@ def submit(request, rid):
         late = "（已过本月期限，标记为逾期）" if record.late else ""
         messages.success(request, f"已提交，等待党建办审核{late}。")
     return redirect("records:detail", record.pk)
-
-
-def cell_facts(org, year, month, items):
-    """{item: (points, version, room)} of the organization's month: what awarding adds to."""
-    entries = {
-        e.item_id: e
-        for e in PointEntry.objects.filter(organization=org, year=year, month=month, item__in=items)
-    }
-    room = rooms(org_ids=[org.pk], year=year, items=items, months=[month])
-    facts = {}
-    for item in items:
-        entry = entries.get(item.pk)
-        points = entry.points if entry else None
-        left = room[(org.pk, item.pk, month)]
-        facts[item.pk] = {
-            "item": item,
-            "points": points,
-            "version": entry.version if entry else 0,
-            "used": left.used,
-            # The room is the month's whole share; what it already holds is spent of it.
-            "extra": left.left - (points or 0),
-        }
-    return facts
 
 
 @login_required

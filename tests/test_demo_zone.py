@@ -176,3 +176,18 @@ def test_it_is_deterministic_for_a_seed():
 
     assert plan(5) == plan(5)
     assert plan(5) != plan(6)
+
+
+# --- records (issue 14)
+def test_work_records_in_every_state_and_an_open_and_a_decided_appeal():
+    from records.models import Appeal, AppealState, RecordAttachment, State, WorkRecord
+
+    zone = main_zone()
+    states = set(WorkRecord.objects.filter(organization__zone=zone).values_list("state", flat=True))
+    assert states == set(State.values)
+    assert RecordAttachment.objects.exclude(thumbnail="").exists()
+    appeals = set(Appeal.objects.filter(warning__notice__zone=zone).values_list("state", flat=True))
+    assert appeals == {AppealState.OPEN, AppealState.REJECTED}
+
+
+# --- end of records
