@@ -304,13 +304,14 @@ def queue(request, year, month):
         request.GET or None, committees=scope.committees(), only=("q", "committee")
     )
     record_filter = QueueFilterForm(request.GET or None, items=recordable_items(rule_set))
-    records = record_filter.apply(
-        WorkRecord.objects.filter(
-            year=year, month=month, organization__in=org_filter.narrow(scope).values("pk")
-        ).exclude(state=State.DRAFT)
-    )
+    records = WorkRecord.objects.filter(
+        year=year, month=month, organization__in=org_filter.narrow(scope).values("pk")
+    ).exclude(state=State.DRAFT)
+    # The filter chooses the organizations; each row counts all of their month's records.
+    matching = record_filter.apply(records).values("organization")
     per_org = (
-        records.values("organization")
+        records.filter(organization__in=matching)
+        .values("organization")
         .annotate(
             n=Count("pk"),
             submitted=Count("pk", filter=Q(state=State.SUBMITTED)),
