@@ -116,11 +116,16 @@ def save_record(
     record.participants = draft.participants
     record.content = draft.content
     record.claimed_points = draft.claimed
-    save_step(record, user, "新建草稿" if new else "修改记录")
-    if removing:
-        for attachment in record.attachments.filter(pk__in=removing):
-            _delete_files(attachment)
-            attachment.delete()
+    removed = list(record.attachments.filter(pk__in=removing)) if record.pk else []
+    # The files are part of what the record says: which came and went is in its history.
+    changes = [f"新增材料：{'、'.join(a.name for a in files)}"] if files else []
+    if removed:
+        changes.append(f"删除材料：{'、'.join(a.name for a in removed)}")
+    reason = "新建草稿" if new else "修改记录"
+    save_step(record, user, f"{reason}（{'；'.join(changes)}）" if changes else reason)
+    for attachment in removed:
+        _delete_files(attachment)
+        attachment.delete()
     for accepted in files:
         add_attachment(record=record, accepted=accepted)
     return record

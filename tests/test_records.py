@@ -314,6 +314,7 @@ def test_a_returned_record_is_edited_and_submitted_again(zone, items, login):
         record.history.order_by("history_id").values_list("history_change_reason", flat=True)
     )
     assert reasons[0] == "新建草稿" and reasons[-1].startswith("修改后重新提交")
+    assert "修改记录（新增材料：活动.jpg）" in reasons
 
 
 def test_the_month_view_shows_items_states_and_comments(zone, items, login):
@@ -432,3 +433,27 @@ def test_the_dashboard_shows_waiting_records_by_month_and_open_appeals(
     assert 'data-review-month="2025-3"' in page and "2025年3月 2 条" in page
     assert reverse("records:queue", args=[2025, 3]) in page
     assert "待处理申诉 0" in page
+
+
+def test_removed_files_go_and_the_history_names_them(zone, items, login):
+    record = make_record(zone, items)
+    photo_one = add_photo(record)
+    client = login(zone.secretary)
+    response = client.post(
+        reverse("records:edit", args=[record.pk]),
+        form_data(items, title="改", remove=[str(photo_one.pk)]),
+    )
+    assert response.status_code == 302
+    assert not record.attachments.exists()
+    assert record.history.first().history_change_reason == "修改记录（删除材料：活动.jpg）"
+
+
+def test_a_record_holds_at_most_nine_files(zone, items, login):
+    record = make_record(zone, items)
+    for _ in range(9):
+        add_photo(record)
+    response = login(zone.secretary).post(
+        reverse("records:edit", args=[record.pk]), form_data(items, evidence=[photo()])
+    )
+    assert "每条记录最多 9 个佐证材料，现有 10 个" in response.content.decode()
+    assert record.attachments.count() == 9
