@@ -148,8 +148,13 @@ class ReviewForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
         for item_id, version in versions.items():
+            stale = "页面数据已过期（积分版本号无效），请刷新页面后重试。"
             self.fields[f"version-{item_id}"] = forms.IntegerField(
-                initial=version, min_value=0, widget=forms.HiddenInput
+                initial=version,
+                min_value=0,
+                max_value=2**31 - 1,
+                widget=forms.HiddenInput,
+                error_messages={"invalid": stale, "min_value": stale, "max_value": stale},
             )
 
     def rows(self):

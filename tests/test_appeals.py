@@ -169,3 +169,18 @@ def test_the_office_lists_open_appeals_and_a_viewer_only_their_subtree(
     assert "甲一支部" in staff and "乙一支部" in staff
     viewer = login(zone.viewer).get(reverse("records:appeals")).content.decode()
     assert "甲一支部" in viewer and "乙一支部" not in viewer
+
+
+def test_hostile_answers_get_a_message_not_an_error(zone, warning, in_window, login):
+    appeal = file_appeal(warning=warning, user=zone.secretary, reason="理由")
+    client = login(zone.staff)
+    url = reverse("records:appeal_answer", args=[appeal.pk])
+    for data, message in (
+        ({"decision": "accept", "month": "13", "answer": "好"}, "选择一个有效的选项"),
+        ({"month": "3", "answer": "好"}, "请选择处理结果"),
+        ({"decision": "reject", "answer": "\x00"}, "空字符"),
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200 and message in response.content.decode(), data
+    appeal.refresh_from_db()
+    assert appeal.state == AppealState.OPEN

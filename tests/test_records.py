@@ -457,3 +457,43 @@ def test_a_record_holds_at_most_nine_files(zone, items, login):
     )
     assert "每条记录最多 9 个佐证材料，现有 10 个" in response.content.decode()
     assert record.attachments.count() == 9
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"item": "99999999999999999999999"}, "所选小项不在本开发区的评分细则中"),
+        ({"item": "abc"}, "所选小项不在本开发区的评分细则中"),
+        ({"date": "2025-02-30"}, "日期"),
+        ({"content": "内容\x00"}, "空字符"),
+    ],
+)
+def test_hostile_record_input_gets_a_message_not_an_error(zone, items, login, changes, message):
+    response = login(zone.secretary).post(
+        reverse("records:create", args=[zone.a1.pk]), form_data(items, **changes)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_hostile_review_input_gets_a_message_not_an_error(zone, items, login):
+    record = submitted(zone, items)
+    client = login(zone.staff)
+    url = reverse("records:review", args=[zone.a1.pk, 2025, 3])
+    for data, message in (
+        ({f"decision-{record.pk}": "award", f"points-{record.pk}": "abc"}, "不是有效的分值"),
+        ({f"decision-{record.pk}": "maybe"}, "选择一个有效的选项"),
+        (
+            {
+                f"decision-{record.pk}": "award",
+                f"points-{record.pk}": "1",
+                f"version-{items['2.2'].pk}": "x",
+            },
+            "积分版本号无效",
+        ),
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200, data
+        assert message in response.content.decode(), data
+    record.refresh_from_db()
+    assert record.state == State.SUBMITTED
