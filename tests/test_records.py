@@ -1,6 +1,8 @@
 """Work records (一本通): the secretary records and submits, the office awards or returns."""
 
 import datetime
+import importlib.util
+import os
 from decimal import Decimal
 
 import pytest
@@ -497,3 +499,48 @@ def test_hostile_review_input_gets_a_message_not_an_error(zone, items, login):
         assert message in response.content.decode(), data
     record.refresh_from_db()
     assert record.state == State.SUBMITTED
+
+
+def test_the_attachment_storage_is_object_storage_when_a_bucket_is_configured():
+    import subprocess
+    import sys
+
+    from .test_settings import ROOT, manage
+
+    show = (
+        "import partybuild.settings as m; s = m.STORAGES; "
+        "print(s['attachments']['BACKEND'], s['default']['BACKEND'], "
+        "s['attachments'].get('OPTIONS', {}).get('bucket_name'), "
+        "s['attachments'].get('OPTIONS', {}).get('endpoint_url'))"
+    )
+
+    def settings_with(**env):
+        full = {k: v for k, v in os.environ.items() if not k.startswith("PARTYBUILD_S3")}
+        result = subprocess.run(
+            [sys.executable, "-c", show],
+            cwd=ROOT,
+            env={**full, **env},
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.split()
+
+    assert settings_with() == [
+        "django.core.files.storage.FileSystemStorage",
+        "django.core.files.storage.FileSystemStorage",
+        "None",
+        "None",
+    ]
+    bucket = {"PARTYBUILD_S3_BUCKET": "dangjian", "PARTYBUILD_S3_ENDPOINT": "http://127.0.0.1:9000"}
+    assert settings_with(**bucket) == [
+        "storages.backends.s3.S3Storage",
+        "storages.backends.s3.S3Storage",
+        "dangjian",
+        "http://127.0.0.1:9000",
+    ]
+    # boto3 is needed only then, and its absence is said plainly at start-up.
+    started = manage("check", **bucket)
+    if importlib.util.find_spec("boto3") is None:
+        assert started.returncode != 0 and "Boto3" in started.stderr
+    else:
+        assert started.returncode == 0, started.stderr
