@@ -146,10 +146,13 @@ def _review(rng, zone, org, user, year, month, today, deadline, closed, submitte
     decisions = []
     for record in waiting:
         extra = left[record.item_id]
-        if rng.random() < 0.25 or closed:
+        if extra <= 0:
+            comment = "本季度该项已记满，无需另行加分；如有其他工作请另行记录。"
+            decisions.append(Decision(record.pk, award=False, comment=comment))
+        elif rng.random() < 0.25 or closed:
             decisions.append(Decision(record.pk, award=False, comment="请补充签到表和现场照片。"))
         elif rng.random() < 0.8:
-            points = min(record.claimed_points or Decimal("0.5"), max(extra, Decimal(0)))
+            points = min(record.claimed_points or Decimal("0.5"), extra)
             left[record.item_id] = extra - points
             decisions.append(Decision(record.pk, award=True, points=points, comment="材料齐全。"))
     if not decisions:

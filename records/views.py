@@ -17,6 +17,7 @@ from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 from scoring import rules
 from scoring.models import Item, PointEntry, RuleSet
+from scoring.services.points import month_is_open_problem
 from scoring.services.steps import Refused
 
 from .forms import QueueFilterForm, RecordForm, ReviewForm
@@ -400,5 +401,13 @@ def review(request, pk, year, month):
             "records": records,
             "facts": list(facts.values()),
             "quarter": rules.quarter_of(month),
+            # Said before anyone tries: awarding needs the month open, returning does not.
+            "month_problem": month_is_open_problem(
+                zone=request.zone,
+                rule_set=RuleSet.objects.filter(zone=request.zone, year=year).first(),
+                year=year,
+                month=month,
+                today=timezone.localdate(),
+            ),
         },
     )

@@ -195,9 +195,11 @@ def test_a_cell_changed_meanwhile_in_the_grid_is_not_overwritten(zone, items):
         )
 
 
-def test_a_closed_month_refuses_the_award(zone, items):
+def test_a_closed_month_refuses_the_award(zone, items, login):
     record = submitted(zone, items)
     close_month(zone=zone.zone, year=2025, month=3, user=zone.staff)
+    page = login(zone.staff).get(reverse("records:review", args=[zone.a1.pk, 2025, 3]))
+    assert "2025年3月已关账" in page.content.decode()
     with pytest.raises(Refused, match="已关账"):
         review_records(
             zone=zone.zone,
