@@ -546,3 +546,46 @@ def test_the_attachment_storage_is_object_storage_when_a_bucket_is_configured():
         assert started.returncode != 0 and "Boto3" in started.stderr
     else:
         assert started.returncode == 0, started.stderr
+
+
+def test_the_month_page_the_queue_and_the_review_run_a_fixed_number_of_queries(
+    zone, items, login, django_assert_max_num_queries
+):
+    from .conftest import make_org
+
+    def many(org, n):
+        for i in range(n):
+            record = WorkRecord.objects.create(
+                organization=org,
+                item=items["2.2"],
+                date=datetime.date(2025, 3, 2),
+                year=2025,
+                month=3,
+                title=f"t{i}",
+                content="c",
+                state=State.SUBMITTED,
+            )
+            add_photo(record)
+
+    pages = [
+        (zone.secretary, reverse("records:month", args=[zone.a1.pk, 2025, 3])),
+        (zone.staff, reverse("records:queue", args=[2025, 3])),
+        (zone.staff, reverse("records:review", args=[zone.a1.pk, 2025, 3])),
+    ]
+
+    def counts(django_assert_max_num_queries):
+        found = []
+        for user, url in pages:
+            client = login(user)
+            client.get(url)
+            with django_assert_max_num_queries(30) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    many(zone.a1, 1)
+    few = counts(django_assert_max_num_queries)
+    many(zone.a1, 8)
+    for i in range(6):
+        many(make_org(zone.com_b, f"B-Q{i}", f"乙队{i}"), 1)
+    assert counts(django_assert_max_num_queries) == few
