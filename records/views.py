@@ -14,16 +14,18 @@ from django.views.decorators.http import require_POST
 
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
-from orgs.models import Organization
+from orgs.models import Organization, Role
 from scoring import rules
 from scoring.models import Item, PointEntry, RuleSet
 from scoring.services.points import month_is_open_problem
 from scoring.services.steps import Refused
+from scoring.views.points import check_month, get_rule_set
 
 from .forms import QueueFilterForm, RecordForm, ReviewForm
 from .models import RecordAttachment, State, WorkRecord
 from .services import (
     cell_facts,
+    deadline_of,
     recordable_items,
     review_records,
     save_record,
@@ -36,26 +38,12 @@ FILES = RecordAttachment.objects.select_related("record")
 MISSING_FILE = "没有这个佐证材料，或您无权查看。"
 
 
-def _rule_set(zone_id, year):
-    rule_set = (
-        RuleSet.objects.filter(zone=zone_id, year=year).prefetch_related("majors__items").first()
-    )
-    if rule_set is None:
-        raise Http404(f"{year} 年度尚未建立评分细则。")
-    return rule_set
-
-
-def _check_month(month):
-    if not 1 <= month <= 12:
-        raise Http404("月份应为 1–12。")
-
-
 @login_required
 def home(request):
     """Where the 工作记录 link leads: a secretary's own month, the office's review queue."""
     today = timezone.localdate()
     user = request.user
-    if user.role == "secretary":
+    if user.role == Role.SECRETARY:
         org = access.visible_organizations(user).first()
         if org is None:
             raise Http404("您的账号还没有对应的党组织，请联系党建办。")
@@ -69,9 +57,9 @@ def home(request):
 def month(request, pk, year, month):
     """The month as the 一本通 shows it: each item with its records, their state and the
     points the month holds for it."""
-    _check_month(month)
+    check_month(month)
     org = access.get_organization(request.user, pk)
-    rule_set = _rule_set(org.zone_id, year)
+    rule_set = get_rule_set(org.zone_id, year)
     records = list(
         WorkRecord.objects.filter(organization=org, year=year, month=month)
         .select_related("item")
@@ -118,7 +106,7 @@ def _shift(year, month, by):
 def year(request, pk, year):
     """The year's records by item, month by month."""
     org = access.get_organization(request.user, pk)
-    rule_set = _rule_set(org.zone_id, year)
+    rule_set = get_rule_set(org.zone_id, year)
     records = WorkRecord.objects.filter(organization=org, year=year).order_by("item_id", "date")
     by_item = {key: list(group) for key, group in groupby(records, key=lambda r: r.item_id)}
     items = [
@@ -260,7 +248,7 @@ def detail(request, rid):
             "record": record,
             "org": org,
             "facts": facts,
-            "deadline": record.item.rule_set.close_deadline(record.month),
+            "deadline": deadline_of(record),
             "mine": access.is_secretary_of(request.user, org),
             "review": review,
             "history": record.history.select_related("history_user").order_by(
@@ -298,8 +286,8 @@ def thumbnail(request, aid):
 def queue(request, year, month):
     """The month's records to review: organizations with records, filterable by committee,
     item and state (submitted by default)."""
-    _check_month(month)
-    rule_set = _rule_set(request.zone, year)
+    check_month(month)
+    rule_set = get_rule_set(request.zone, year)
     scope = access.visible_organizations(request.user).in_zone(request.zone).scored()
     org_filter = OrganizationFilterForm(
         request.GET or None, committees=scope.committees(), only=("q", "committee")
@@ -352,7 +340,7 @@ def queue(request, year, month):
 @access.office_required
 def review(request, pk, year, month):
     """Several records of one organization and month reviewed in one go."""
-    _check_month(month)
+    check_month(month)
     org = access.get_organization(request.user, pk, write=True)
     records = list(
         WorkRecord.objects.filter(organization=org, year=year, month=month)
