@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
     path("", include("guidance.urls")),
+    path("records/", include("records.urls")),  # records (issue 14)
     path("admin/", admin.site.urls),
 ]

@@ -217,3 +217,16 @@ def test_the_zone_has_a_guidance_station_with_every_state_to_show(demo_zone):
 
 
 # --- end of guidance
+# --- records (issue 14)
+def test_work_records_in_every_state_and_an_open_and_a_decided_appeal():
+    from records.models import Appeal, AppealState, RecordAttachment, State, WorkRecord
+
+    zone = main_zone()
+    states = set(WorkRecord.objects.filter(organization__zone=zone).values_list("state", flat=True))
+    assert states == set(State.values)
+    assert RecordAttachment.objects.exclude(thumbnail="").exists()
+    appeals = set(Appeal.objects.filter(warning__notice__zone=zone).values_list("state", flat=True))
+    assert appeals == {AppealState.OPEN, AppealState.REJECTED}
+
+
+# --- end of records
