@@ -385,3 +385,19 @@ def test_the_django_admin_is_for_developers_only(zone, login, client):
     assert login(zone.platform).get(reverse("admin:index")).status_code == 302
     developer = User.objects.create_superuser("dev", password=PASSWORD, role=Role.PLATFORM)
     assert login(developer).get(reverse("admin:index")).status_code == 200
+
+
+def test_a_username_taken_meanwhile_is_said_and_nothing_is_opened(zone, login, monkeypatch):
+    from django.db import IntegrityError
+
+    from orgs import accounts
+
+    def taken(**kwargs):
+        raise IntegrityError("unique")
+
+    monkeypatch.setattr(accounts, "create_account", taken)
+    response = login(zone.admin).post(
+        reverse("accounts:create"), {"name": "孙", "role": "staff", "username": "sun"}
+    )
+    assert response.status_code == 200
+    assert "刚被另一个账号使用" in response.content.decode()
