@@ -13,6 +13,7 @@ from .models import (
     MAX_MEMBERS,
     MIN_MEMBERS,
     PARTY_FOUNDED,
+    TERM_NOTICE_MONTHS,
     ZONE_ROLES,
     CoveredUnit,
     Kind,
@@ -229,6 +230,11 @@ class OrganizationFilterForm(forms.Form):
         widget=QuickSelect,
     )
     active = forms.ChoiceField(label="状态", required=False, choices=ACTIVE_CHOICES)
+    term = forms.ChoiceField(
+        label="届满",
+        required=False,
+        choices=[("", "全部"), ("due", f"{TERM_NOTICE_MONTHS} 个月内届满（含已届满）")],
+    )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
 
     def __init__(self, *args, committees, only=None, **kwargs):
@@ -246,7 +252,7 @@ class OrganizationFilterForm(forms.Form):
 
     def values(self):
         """The valid filters; an invalid one is dropped (and shown as an error on the form)."""
-        data: dict[str, Any] = {"q": "", "sector": "", "tier": "", "committee": None}
+        data: dict[str, Any] = {"q": "", "sector": "", "tier": "", "committee": None, "term": ""}
         data.update(active="1", year=timezone.localdate().year)
         if self.is_bound:
             self.is_valid()
@@ -263,6 +269,8 @@ class OrganizationFilterForm(forms.Form):
             organizations = organizations.filter(sector=f["sector"])
         if f["committee"]:
             organizations = organizations.in_subtree(f["committee"])
+        if f["term"] == "due":
+            organizations = organizations.term_ending(timezone.localdate())
         if "active" in self.fields and f["active"] != "all":
             organizations = organizations.filter(is_active=f["active"] == "1")
         return organizations

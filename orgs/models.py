@@ -275,6 +275,11 @@ class OrganizationQuerySet(MP_NodeQuerySet):
     def in_zone(self, zone):
         return self.filter(zone=zone)
 
+    def term_ending(self, today):
+        """Organizations whose term ends within three months of `today`, or has ended: their
+        election is due."""
+        return self.filter(term_ends_on__lte=term_notice_until(today))
+
     def scored(self):
         """Organizations that take part in scoring: every active one below its zone's root."""
         return self.filter(is_active=True, depth__gt=1)
@@ -326,6 +331,14 @@ class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
 TERM_NOTICE_MONTHS = 3
 
 
+def term_notice_until(today: datetime.date) -> datetime.date:
+    """The last 届满日期 the office is told about on `today`: TERM_NOTICE_MONTHS on, the same
+    day of the month or the month's last day when it has none."""
+    years, month = divmod(today.month - 1 + TERM_NOTICE_MONTHS, 12)
+    year = today.year + years
+    return datetime.date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def term_notice(ends_on: datetime.date | None, today: datetime.date) -> str | None:
     """What the office is told about a term ending on `ends_on`: over, ending within
     TERM_NOTICE_MONTHS, or nothing."""
@@ -333,12 +346,7 @@ def term_notice(ends_on: datetime.date | None, today: datetime.date) -> str | No
         return None
     if ends_on < today:
         return "已届满"
-    years, month = divmod(today.month - 1 + TERM_NOTICE_MONTHS, 12)
-    year = today.year + years
-    horizon = datetime.date(
-        year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1])
-    )
-    return "届满将至" if ends_on <= horizon else None
+    return "届满将至" if ends_on <= term_notice_until(today) else None
 
 
 class Organization(MP_Node):

@@ -196,6 +196,17 @@ def check_archive(data: bytes, filename: str, *, max_bytes: int) -> None:
         raise FileRefused("文件包含宏，已拒绝；请使用下载的模板。")
 
 
+def cell_value(cell: Any) -> tuple[Any, str | None]:
+    """(the value an uploaded cell holds, why it cannot be imported or None). A formula or an
+    error cell is refused by name: its value is whatever a spreadsheet last computed, or
+    nothing."""
+    if cell.data_type == "f":
+        return None, "单元格是公式，请只填写数值（可复制后“选择性粘贴 → 数值”）"
+    if cell.data_type == "e":
+        return None, f"单元格是错误值 {cell.value}，请填写数值"
+    return cell.value, None
+
+
 def open_upload(data: bytes, filename: str, *, max_bytes: int) -> Workbook:
     """The uploaded workbook, read-only, after `check_archive`. Formulas are read as formulas
     (not as the values a spreadsheet last computed for them), so that readers can refuse them."""

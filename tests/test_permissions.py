@@ -320,6 +320,19 @@ CASES = [
         method="post",
     ),
     # --- end of accounts
+    # --- registry (issue 17): the zone's office brings its registry in and out. The preview
+    # without a pending upload sends the office back to the upload page.
+    Case("orgs:registry", OFFICE),
+    Case("orgs:registry", OFFICE, method="post"),
+    Case("orgs:registry_template", OFFICE),
+    Case("orgs:registry_export", OFFICE),
+    Case("orgs:registry_preview", codes(admin=302, staff=302, viewer=403, secretary=403, city=403)),
+    Case(
+        "orgs:registry_preview",
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403),
+        method="post",
+    ),
+    # --- end of registry
 ]
 
 

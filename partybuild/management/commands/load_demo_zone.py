@@ -36,11 +36,12 @@ class Command(BaseCommand):
             today = as_of
         last_year = today.year - 1
         with demo.clock(demo.at(datetime.date(last_year, 1, 2))):
-            zones = org_demo.build_city(seed=seed, year=last_year)
+            zones = org_demo.build_city(seed=seed, year=last_year, today=today)
         org_demo.ensure_accounts()
         last_quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
         logins = list(org_demo.demo_logins())
-        for created, zone in zones:
+        fresh = [f for _, _, f in zones if f is not None]
+        for created, zone, _ in zones:
             user = demo.demo_user(zone)
             self.stdout.write(f"{zone.name}（{zone.code}）：{'已创建' if created else '已存在'}……")
             played = demo.play(seed=seed, zone=zone, today=today, user=user, say=self.stdout.write)
@@ -61,6 +62,11 @@ class Command(BaseCommand):
                 logins += demo.secretary_logins(
                     zone=zone, year=last_quarter[0], quarter=last_quarter[1]
                 )
-        self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}）：")
+        self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}，书记以手机号登录）：")
         for username, label in logins:
             self.stdout.write(f"  {username:<12} {label}")
+        for f in fresh:
+            self.stdout.write(
+                f"新开通的组织：{f.organization.zone.name} {f.organization.name}，书记账号 {f.username} "
+                f"只有初始密码 {f.password}（登录后须先修改密码；只在首次载入时显示）。"
+            )
