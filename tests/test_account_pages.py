@@ -401,3 +401,17 @@ def test_a_username_taken_meanwhile_is_said_and_nothing_is_opened(zone, login, m
     )
     assert response.status_code == 200
     assert "刚被另一个账号使用" in response.content.decode()
+
+
+def test_the_migration_takes_the_admin_from_accounts_saved_before_the_rule(zone):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    User.objects.filter(pk=zone.platform.pk).update(is_staff=True)
+    developer = User.objects.create_superuser("dev", password=PASSWORD, role=Role.PLATFORM)
+    import_module("orgs.migrations.0009_admin_for_superusers_only").admin_for_superusers_only(
+        apps, None
+    )
+    assert not User.objects.get(pk=zone.platform.pk).is_staff
+    assert User.objects.get(pk=developer.pk).is_staff
