@@ -173,9 +173,23 @@ def dashboard(request):
         "map_query": _map_query(request),
         "months": MONTHS,
         **_standing_context(request, zone, scope, organizations, today, nonce),
+        **_terms_context(organizations, today),
         "review": review_panel(organizations),  # records (issue 14)
     }
     return render(request, "dashboard/dashboard.html", context)
+
+
+TERMS_SHOWN = 10
+
+
+def _terms_context(organizations, today):
+    """届满提醒: the organizations whose term ends within three months (or has ended), the
+    nearest first, for the office to prepare their elections (换届)."""
+    due = organizations.term_ending(today).order_by("term_ends_on", "path")
+    return {
+        "terms": list(due.only("pk", "code", "name", "term_ends_on")[:TERMS_SHOWN]),
+        "terms_count": due.count(),
+    }
 
 
 def _map_query(request):

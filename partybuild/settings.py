@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orgs",
     "scoring",
     "dashboard",
+    "guidance",
     "records",
 ]
 
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A one-time password (new account, reset) opens nothing but the password change.
+    "partybuild.middleware.PasswordChangeRequiredMiddleware",
     "partybuild.middleware.SlidingSessionMiddleware",
 ]
 
