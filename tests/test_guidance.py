@@ -766,3 +766,57 @@ def test_visits_and_problems_export_from_the_web(login, zone, station):
     assert cell.value == "=HYPERLINK()" and cell.data_type == "s"
     points = client.get(reverse("guidance:points_export", args=[2025]))
     assert points.status_code == 404  # no rule set for 2025 yet
+
+
+def test_the_station_pages_read_in_a_constant_number_of_queries(login, zone, station):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule_set = _year(station)
+    item = rule_set.items.get(code="4")
+    client = login(zone.staff)
+    urls = [
+        reverse("guidance:overview"),
+        reverse("guidance:visits"),
+        reverse("guidance:problems"),
+        reverse("guidance:weeks"),
+        reverse("guidance:instructors"),
+        reverse("guidance:points", args=[2025]),
+        reverse("guidance:meetings"),
+    ]
+    period = {"start": "2025-01-01", "end": "2025-12-31"}
+
+    def counts():
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, period).status_code == 200
+            result.append(len(queries))
+        return result
+
+    def add(n):
+        monday = DAY + datetime.timedelta(weeks=n)
+        visit(
+            station,
+            [station.instructor, station.leader],
+            organization=zone.a1,
+            on=monday,
+            problems=[("问题", station.leader)],
+        )
+        record = services.start_week(instructor=station.leader, monday=monday)
+        services.save_week(record=record, counts={item: (1, "")}, summary="")
+        services.record_meeting(
+            station=station.station,
+            held_on=monday,
+            attendees=[station.instructor],
+            guests="",
+            reports={station.groups[0]: "汇报"},
+            this_week="任务",
+            user=zone.staff,
+        )
+
+    add(0)
+    few = counts()
+    for n in range(1, 6):
+        add(n)
+    assert counts() == few
