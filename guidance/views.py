@@ -312,7 +312,8 @@ def visit_create(request):
     initial: dict[str, Any] = {"visited_on": timezone.localdate()}
     if request.instructor is not None:
         initial["instructors"] = [request.instructor]
-    form = VisitForm(posted(request), station=station, initial=initial)
+    organizations = access.visible_organizations(request.user).in_zone(request.zone)
+    form = VisitForm(posted(request), station=station, organizations=organizations, initial=initial)
     problems = ProblemFormSet(posted(request), prefix="p", form_kwargs={"station": station})
     if request.method == "POST" and form.is_valid() and problems.is_valid():
         raised = [

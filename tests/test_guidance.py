@@ -274,6 +274,12 @@ def test_a_visit_to_nowhere_or_an_uncovered_enterprise_without_a_code_is_refused
     }
     page = client.post(reverse("guidance:visit_create"), base).content.decode()
     assert "请选择走访的党组织或覆盖单位" in page
+    # The form offers the instructor's own organizations only.
+    assert zone.a1.name in page and zone.b1.name not in page
+    page = client.post(
+        reverse("guidance:visit_create"), {**base, "organization": zone.b1.pk}
+    ).content.decode()
+    assert "选择一个有效的选项" in page
     page = client.post(
         reverse("guidance:visit_create"), {**base, "enterprise_name": "某企业"}
     ).content.decode()
