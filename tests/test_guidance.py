@@ -98,6 +98,8 @@ def test_an_instructor_lands_on_their_own_page_listing_their_organizations(login
     page = client.get(reverse("guidance:mine")).content.decode()
     assert zone.a1.name in page
     assert reverse("scoring:status", args=[zone.a1.pk]) in page
+    year = timezone.localdate().year
+    assert reverse("scoring:sheet", args=[zone.a1.pk, year]) in page
     assert zone.a2.name not in page and zone.b1.name not in page
     assert client.get(reverse("scoring:status", args=[zone.a1.pk])).status_code == 200
     assert client.get(reverse("scoring:status", args=[zone.a2.pk])).status_code == 404
@@ -133,6 +135,31 @@ def test_staff_add_an_instructor_with_origin_group_batch_and_organizations(login
     assert created.get_origin_display() == "省派" and created.get_employment_display() == "兼职"
     assert list(created.organizations.all()) == [zone.a2]
     assert list(created.covered_units.all()) == [unit]
+
+
+def test_staff_create_an_instructors_account_with_the_instructor(login, zone, station):
+    client = login(zone.staff)
+    data = {
+        "name": "赵新",
+        "origin": "city",
+        "employment": "full",
+        "batch": station.batch.pk,
+        "organizations": [zone.a2.pk],
+        "is_active": "on",
+        "new_username": "zhaoxin",
+        "new_password": "123",
+    }
+    page = client.post(reverse("guidance:instructor_create"), data).content.decode()
+    assert "密码" in page and not Instructor.objects.filter(name="赵新").exists()
+    data["new_password"] = "a-long-new-password"
+    client.post(reverse("guidance:instructor_create"), data)
+    created = Instructor.objects.get(name="赵新")
+    assert created.user.username == "zhaoxin" and created.user.role == "instructor"
+    assert created.user.zone == zone.zone and created.user.display_name == "赵新"
+    assert list(access.visible_organizations(created.user)) == [zone.a2]
+    data["name"] = "再来"
+    page = client.post(reverse("guidance:instructor_create"), data).content.decode()
+    assert "该用户名已被使用" in page
 
 
 def test_an_instructor_form_without_origin_says_so_and_saves_nothing(login, zone, station):
