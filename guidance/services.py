@@ -107,7 +107,7 @@ def record_visit(
     if stations != {visit.station_id}:
         raise Refused("指导员不属于本指导站。")
     if visit.pk is None:
-        visit.recorded_by = user
+        visit.recorded_by, visit.recorded_at = user, timezone.now()
     visit.save()
     visit.instructors.set(instructors)
     for new in problems:
@@ -115,7 +115,11 @@ def record_visit(
             visit=visit, text=new.text, owner=new.owner, raised_on=visit.visited_on
         )
         ProblemStep.objects.create(
-            problem=problem, state=ProblemState.OPEN, on=visit.visited_on, by=user
+            problem=problem,
+            state=ProblemState.OPEN,
+            on=visit.visited_on,
+            by=user,
+            at=timezone.now(),
         )
     return visit
 
@@ -145,7 +149,9 @@ def move_problem(
     if note:
         problem.note = note
     problem.save()
-    ProblemStep.objects.create(problem=problem, state=state, on=on, note=note, by=user)
+    ProblemStep.objects.create(
+        problem=problem, state=state, on=on, note=note, by=user, at=timezone.now()
+    )
     return problem
 
 
@@ -161,7 +167,9 @@ def issue_task_list(
         raise Refused("任务清单至少要有一项任务。")
     if TaskList.objects.filter(station=station, year=year, month=month).exists():
         raise Refused(f"{year}年{month}月的任务清单已经下达。")
-    task_list = TaskList.objects.create(station=station, year=year, month=month, issued_by=user)
+    task_list = TaskList.objects.create(
+        station=station, year=year, month=month, issued_by=user, issued_at=timezone.now()
+    )
     Task.objects.bulk_create(Task(task_list=task_list, title=t[:200]) for t in titles)
     return task_list
 
@@ -460,7 +468,9 @@ def take_step(*, record: WeekRecord, user: User, action: str, comment: str = "")
     else:
         raise Refused("该周记录当前不能进行这一步。")
     record.save()
-    RecordStep.objects.create(record=record, action=action, by=user, comment=comment)
+    RecordStep.objects.create(
+        record=record, action=action, by=user, comment=comment, at=timezone.now()
+    )
     return record
 
 

@@ -853,3 +853,25 @@ def test_the_station_pages_read_in_a_constant_number_of_queries(login, zone, sta
     for n in range(1, 6):
         add(n)
     assert counts() == few
+
+
+def test_each_step_is_stamped_when_it_happens_so_the_demo_reads_as_a_real_station(zone, station):
+    from scoring.demo import at, clock
+
+    _year(station)
+    record = services.start_week(instructor=station.instructor, monday=DAY)
+    moment = at(DAY + datetime.timedelta(days=4), 17)
+    with clock(moment):
+        services.take_step(record=record, user=station.instructor.user, action=StepAction.SUBMIT)
+        v = visit(
+            station,
+            [station.instructor],
+            organization=zone.a1,
+            problems=[("问题", station.instructor)],
+        )
+        task_list = services.issue_task_list(
+            station=station.station, year=2025, month=3, titles=["走访"], user=zone.staff
+        )
+    assert record.steps.get().at == moment
+    assert v.recorded_at == moment and v.problems.get().steps.get().at == moment
+    assert task_list.issued_at == moment
