@@ -76,7 +76,7 @@ BatchFormSet: Any = modelformset_factory(
 )
 
 
-def station_formset(formset_class, station, data, **kwargs):
+def station_formset(formset_class, station, data):
     formset = formset_class(data, queryset=formset_class.model.objects.filter(station=station))
     if formset_class is GroupFormSet:
         for form in formset.forms:
