@@ -517,7 +517,6 @@ class Source(models.TextChoices):
     EXPERIENCE = "experience", "典型经验（手工填写）"
 
 
-
 class InstructorRuleSet(models.Model):
     """指导员积分考核细则 for one year: the point items and the grade cut-offs."""
 

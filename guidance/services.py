@@ -177,7 +177,7 @@ def issue_task_list(
 @transaction.atomic
 def claim_task(*, task: Task, instructor: Instructor, as_group: bool) -> Task:
     """An instructor claims a task for themselves, or for their group."""
-    task = Task.objects.select_for_update().select_related("task_list").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("task_list").get(pk=task.pk)
     if task.task_list.is_closed:
         raise Refused("该月任务清单已经反馈办结，不能再认领。")
     if task.claimant is not None:
@@ -445,7 +445,8 @@ def may_take_step(user: User, record: WeekRecord) -> bool:
 @transaction.atomic
 def take_step(*, record: WeekRecord, user: User, action: str, comment: str = "") -> WeekRecord:
     record = (
-        WeekRecord.objects.select_for_update()
+        # Only the record's row is locked: the group (nullable) joins for reading.
+        WeekRecord.objects.select_for_update(of=("self",))
         .select_related("instructor__station", "instructor__group__leader")
         .get(pk=record.pk)
     )
