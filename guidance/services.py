@@ -385,12 +385,37 @@ def start_week(*, instructor: Instructor, monday: datetime.date) -> WeekRecord:
         raise Refused(f"{monday.year} 年度还没有指导员考核细则，请联系党建办。")
     record, created = WeekRecord.objects.get_or_create(instructor=instructor, week=monday)
     if created:
-        proposed = proposed_counts(instructor, monday)
-        RecordLine.objects.bulk_create(
-            RecordLine(record=record, item=item, count=proposed[item.source], note="据系统记录")
-            for item in rule_set.items.all()
-            if proposed.get(item.source)
-        )
+        _propose(record, rule_set)
+    return record
+
+
+def _propose(record: WeekRecord, rule_set: InstructorRuleSet) -> None:
+    """The lines of the items counted from the records, as the records stand now."""
+    proposed = proposed_counts(record.instructor, record.week)
+    counted = [item for item in rule_set.items.all() if item.source in proposed]
+    RecordLine.objects.filter(record=record, item__in=counted).delete()
+    RecordLine.objects.bulk_create(
+        RecordLine(record=record, item=item, count=proposed[item.source], note="据系统记录")
+        for item in counted
+        if proposed[item.source]
+    )
+
+
+@transaction.atomic
+def refresh_week(*, record: WeekRecord) -> WeekRecord:
+    """Visits, solved problems and days present entered after the week was started: their
+    lines are counted again from the records; the typed ones stay."""
+    record = (
+        WeekRecord.objects.select_for_update(of=("self",))
+        .select_related("instructor")
+        .get(pk=record.pk)
+    )
+    if record.state != RecordState.DRAFT:
+        raise Refused("该周记录已经提交，不能再修改（退回后可修改）。")
+    rule_set = InstructorRuleSet.objects.get(
+        station=record.instructor.station_id, year=record.week.year
+    )
+    _propose(record, rule_set)
     return record
 
 

@@ -893,6 +893,10 @@ def week_edit(request, pk):
         lines=lines,
         initial={"summary": record.summary},
     )
+    if request.method == "POST" and request.POST.get("refresh"):
+        services.refresh_week(record=record)
+        messages.success(request, "已按系统记录重新填入走访、解决问题、组建党组织和出勤。")
+        return redirect("guidance:week_edit", record.pk)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_week(

@@ -568,6 +568,23 @@ def test_a_week_record_proposes_its_counts_from_visits_solved_problems_and_atten
     assert counts == {"走访企业": 2, "帮办解决问题": 1, "组建党组织": 1, "AB岗出勤": 3}
 
 
+def test_a_week_started_early_counts_later_visits_again_and_keeps_what_was_typed(
+    login, zone, station
+):
+    rule_set = _year(station)
+    record = services.start_week(instructor=station.instructor, monday=DAY)
+    assert not record.lines.exists()
+    briefing = rule_set.items.get(source="briefing")
+    services.save_week(record=record, counts={briefing: (2, "两期")}, summary="")
+    visit(station, [station.instructor], organization=zone.a1, on=DAY + datetime.timedelta(days=2))
+    response = login(station.instructor.user).post(
+        reverse("guidance:week_edit", args=[record.pk]), {"refresh": "1"}
+    )
+    assert response["Location"] == reverse("guidance:week_edit", args=[record.pk])
+    counts = {line.item.name: (line.count, line.note) for line in record.lines.all()}
+    assert counts == {"走访企业": (1, "据系统记录"), "编写工作简报": (2, "两期")}
+
+
 def test_a_week_record_goes_through_the_three_steps_and_can_be_returned(zone, station):
     rule_set = _year(station)
     record = services.start_week(instructor=station.instructor, monday=DAY)
