@@ -301,8 +301,13 @@ def test_a_visit_to_nowhere_or_an_uncovered_enterprise_without_a_code_is_refused
     }
     page = client.post(reverse("guidance:visit_create"), base).content.decode()
     assert "请选择走访的党组织或覆盖单位" in page
-    # The form offers the instructor's own organizations only.
+    # The form offers the instructor's own organizations only, and the units they guide.
     assert zone.a1.name in page and zone.b1.name not in page
+    guided = CoveredUnit.objects.create(organization=zone.b1, name="乙一公司", kind="enterprise")
+    CoveredUnit.objects.create(organization=zone.b1, name="乙二公司", kind="enterprise")
+    station.instructor.covered_units.add(guided)
+    page = client.get(reverse("guidance:visit_create")).content.decode()
+    assert "乙一公司" in page and "乙二公司" not in page
     page = client.post(
         reverse("guidance:visit_create"), {**base, "organization": zone.b1.pk}
     ).content.decode()
@@ -333,6 +338,29 @@ def test_an_instructor_enters_only_visits_they_made(zone, station):
         )
     services.record_visit(visit=v, instructors=[station.leader], problems=[], user=zone.staff)
     assert Visit.objects.get().recorded_by == zone.staff
+
+
+def test_a_visit_is_corrected_by_an_instructor_who_made_it_or_the_office(login, zone, station):
+    v = visit(station, [station.instructor], organization=zone.a1)
+    url = reverse("guidance:visit_edit", args=[v.pk])
+    assert login(station.leader.user).get(url).status_code == 403
+    data = {
+        "visited_on": DAY.isoformat(),
+        "instructors": [station.instructor.pk],
+        "organization": zone.a1.pk,
+        "purpose": "回访",
+        "founded": "single",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-0-text": "新问题",
+        "p-0-owner": station.instructor.pk,
+    }
+    response = login(station.instructor.user).post(url, data)
+    assert response["Location"] == reverse("guidance:visit", args=[v.pk])
+    v.refresh_from_db()
+    assert (v.purpose, v.founded, v.recorded_by) == ("回访", "single", None)
+    assert v.problems.get().text == "新问题"
+    assert Visit.objects.count() == 1
 
 
 def test_a_problem_is_moved_by_its_owner_not_by_another_instructor(login, zone, station):
