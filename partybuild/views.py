@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -35,6 +36,15 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        # Read before the form clears it: a first password of one's own leads on to work.
+        forced = self.request.user.must_change_password  # type: ignore[union-attr]
+        response = super().form_valid(form)
+        if forced:
+            messages.success(self.request, "新密码已设置，请妥善保管。")
+            return redirect("home")
+        return response
 
 
 password_change = PasswordChange.as_view()
