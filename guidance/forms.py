@@ -2,7 +2,6 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.db.models import Q
 from django.forms import modelformset_factory
 from django.utils import timezone
@@ -104,19 +103,6 @@ class InstructorForm(forms.ModelForm):
             "covered_units": forms.SelectMultiple(attrs={"size": 8}),
         }
 
-    new_username = forms.CharField(
-        label="新建登录账号：用户名",
-        max_length=150,
-        required=False,
-        help_text="还没有账号时填写，保存时建立“党建指导员”账号并关联。",
-    )
-    new_password = forms.CharField(
-        label="新建登录账号：初始密码",
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="请当面或电话告知本人，登录后由本人修改。",
-    )
-
     def __init__(self, *args, station, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.station = station
@@ -131,26 +117,6 @@ class InstructorForm(forms.ModelForm):
         _field(self, "covered_units").queryset = CoveredUnit.objects.filter(
             organization__zone=station.zone_id
         ).order_by("name")
-
-    def clean(self):
-        data = super().clean() or {}
-        username = data.get("new_username", "").strip()
-        password = data.get("new_password", "")
-        if not username:
-            return data
-        if data.get("user"):
-            self.add_error("new_username", "已选择登录账号时，不再新建账号。")
-        elif User.objects.filter(username=username).exists():
-            self.add_error("new_username", "该用户名已被使用，请换一个。")
-        elif not password:
-            self.add_error("new_password", "新建账号请填写初始密码。")
-        else:
-            try:
-                validate_password(password, User(username=username, role=Role.INSTRUCTOR))
-            except forms.ValidationError as error:
-                self.add_error("new_password", error)
-        data["new_username"] = username
-        return data
 
 
 class VisitForm(forms.ModelForm):

@@ -5,7 +5,6 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -46,32 +45,6 @@ from .models import (
 
 class Refused(Exception):
     """A write the rules do not allow; the message says why, in Chinese."""
-
-
-# --- the station's people -------------------------------------------------------------
-
-
-@transaction.atomic
-def save_instructor(*, form: Any) -> Instructor:
-    """An instructor as the office entered them; with a new username and password, their
-    党建指导员 account is created in the zone and linked in the same transaction."""
-    instructor = form.save(commit=False)
-    username = form.cleaned_data.get("new_username")
-    if username:
-        name = instructor.name
-        account = User(
-            username=username,
-            role=Role.INSTRUCTOR,
-            zone_id=instructor.station.zone_id,
-            last_name=name[:1],
-            first_name=name[1:],
-        )
-        account.set_password(form.cleaned_data["new_password"])
-        account.save()
-        instructor.user = account
-    instructor.save()
-    form.save_m2m()
-    return instructor
 
 
 # --- visits and problems ----------------------------------------------------------------

@@ -160,7 +160,7 @@ def _instructor_form(request, instructor):
     scope.require_office(request.user)
     form = InstructorForm(posted(request), instance=instructor, station=request.station)
     if request.method == "POST" and form.is_valid():
-        saved = services.save_instructor(form=form)
+        saved = form.save()
         messages.success(request, f"已保存：{saved.name}")
         return redirect("guidance:instructor", saved.pk)
     return render(
