@@ -342,6 +342,13 @@ def test_a_warned_secretary_reads_their_own_entry_of_the_notice(zone, published,
     assert "本页只列出本组织在本通报中的情况（1 个）" in html
 
 
+def test_the_notices_back_button_leads_where_the_reader_may_go(zone, published, login):
+    notice = reverse("scoring:notice", args=[2025, 1])
+    quarter = reverse("scoring:warnings", args=[2025, 1])
+    assert login(zone.viewer).get(notice).context["back"] == quarter
+    assert login(zone.secretary).get(notice).context["back"] == reverse("home")
+
+
 def test_a_running_quarter_shows_progress_against_the_pro_rated_line_not_levels(
     zone, rule_set, login, monkeypatch
 ):

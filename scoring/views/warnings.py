@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from orgs import access
@@ -328,6 +329,13 @@ def notice_print(request, year, quarter):
             "excerpt": excerpt,
             "warned_total": notice.warnings.count(),
             "asides": [aside for add in NOTICE_ASIDES if (aside := add(notice, request.user))],
+            # Back to the quarter's list for those who read it; secretaries and instructors
+            # came from their own pages.
+            "back": (
+                reverse("scoring:warnings", args=[year, quarter])
+                if access.is_reader(request.user)
+                else reverse("home")
+            ),
         },
     )
 
