@@ -406,7 +406,7 @@ def new_zone():
     return zone, User.objects.get(username="first")
 
 
-def test_an_export_imported_into_an_empty_database_exports_the_same(db):
+def test_an_export_imported_into_an_empty_database_exports_the_same(transactional_db):
     zone, admin = new_zone()
     rows = [
         org_row("XQ", "", 组织名称="新区党工委（全称）", 组织类别="党工委", 类型="机关事业单位"),
