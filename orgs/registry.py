@@ -26,7 +26,7 @@ from partybuild import xlsx
 from partybuild.inputs import unreadable
 
 from . import credit_code
-from .accounts import open_secretary_account
+from .accounts import open_secretary_accounts
 from .forms import BRANCH_KINDS, PARENT_KINDS
 from .models import (
     MAX_MEMBERS,
@@ -719,7 +719,7 @@ def _check_phones(zone: Zone, rows: list[OrgRow], existing: dict[str, Organizati
     users = User.objects.filter(Q(username__in=phones) | Q(phone__in=phones)).select_related("zone")
     by_row = {r.phone: r for r in rows if r.phone}
     for user in users:
-        for phone in {user.username, user.phone} & set(phones):
+        for phone in {user.username, user.phone} & by_row.keys():
             r = by_row[phone]
             if user.username != phone:
                 why = f"手机号已登记在账号“{user.username}”上，请先在账号管理中处理该账号"
@@ -1029,15 +1029,17 @@ def apply(*, plan: Plan, by: User | None, source: str, deactivate: Collection[in
     ]
     TierAssignment.objects.bulk_create(tiers, batch_size=1000)
 
-    opened = []
-    for r in plan.rows:
-        if r.phone and (r.code in plan.secretary_changes or r.code not in existing):
-            org = orgs[r.code]
-            user, password = open_secretary_account(
-                organization=org, name=r.secretary_name, phone=r.phone, by=by
-            )
-            if password is not None:
-                opened.append(Opened(org, user, password))
+    openings = [
+        (orgs[r.code], r.secretary_name, r.phone)
+        for r in plan.rows
+        if r.phone and (r.code in plan.secretary_changes or r.code not in existing)
+    ]
+    accounts = open_secretary_accounts(openings=openings, by=by)
+    opened = [
+        Opened(org, user, password)
+        for (org, _, _), (user, password) in zip(openings, accounts, strict=True)
+        if password is not None
+    ]
     return Applied(
         created=len(new),
         changed=len(plan.changed),

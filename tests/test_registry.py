@@ -459,3 +459,25 @@ def test_kind_of_root_row_is_checked(zone):
     found = problems(zone, rows)
     assert found[0][2] == "D"
     assert Kind.WORKING_COMMITTEE.label in found[0][4]
+
+
+def test_two_organizations_can_swap_their_secretaries_in_one_import(zone):
+    imported(zone, THREE)
+    swapped = [
+        THREE[0],
+        {**THREE[1], "书记姓名": "李四", "书记手机号": "13800000002"},
+        {**THREE[2], "书记姓名": "张三", "书记手机号": "13800000001"},
+    ]
+    _, applied = imported(zone, swapped)
+    assert applied.opened == []
+    holders = dict(
+        Organization.objects.filter(code__in=["CC-1", "CC-2"]).values_list(
+            "code", "secretary__username"
+        )
+    )
+    assert holders == {"CC-1": "13800000002", "CC-2": "13800000001"}
+    open_terms = SecretaryTerm.objects.filter(
+        ended_at__isnull=True, organization__code__startswith="CC-"
+    )
+    assert open_terms.count() == 2
+    assert SecretaryTerm.objects.filter(ended_at__isnull=False).count() == 2
