@@ -3,7 +3,7 @@
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import signals
@@ -86,16 +86,20 @@ def set_secretaries(*, pairs: list[tuple[Organization, User]], by: User | None) 
     ).update(ended_at=now)
     # Unlinked first: the secretary field is one-to-one, and a user may move between two of
     # the organizations.
-    Organization.objects.filter(Q(pk__in=organizations) | Q(secretary__in=users)).update(
-        secretary=None
-    )
-    for organization, user in pairs:
-        organization.secretary = user
-    Organization.objects.bulk_update([o for o, _ in pairs], ["secretary"], batch_size=1000)
+    Organization.objects.filter(
+        Q(pk__in=organizations, secretary__isnull=False) | Q(secretary__in=users)
+    ).update(secretary=None)
     SecretaryTerm.objects.bulk_create(
         (SecretaryTerm(organization=o, user=u, started_at=now, changed_by=by) for o, u in pairs),
         batch_size=1000,
     )
+    # The secretary is the holder of the open term: one statement for all of them.
+    holder = SecretaryTerm.objects.filter(organization=OuterRef("pk"), ended_at__isnull=True)
+    Organization.objects.filter(pk__in=organizations).update(
+        secretary=Subquery(holder.values("user")[:1])
+    )
+    for organization, user in pairs:
+        organization.secretary = user
 
 
 def assign_tier(*, organization, year, tier, source, reason, user):
