@@ -8,6 +8,7 @@ import time
 
 from django.db import connection
 
+from bench import registry
 from bench.province import measured_zone
 from bench.tools import (
     RAW_QUARTER,
@@ -85,6 +86,8 @@ def run(*, args, url, years, say):
 
     say("导入 304 个组织的月度模板…")
     results.append(("导入 304 个组织的月度模板", _import(args, zone, years), None, "—", None))
+
+    results.extend(registry.measure(runs=args.runs, say=say))
 
     say("gunicorn（2 个 worker）+ wrk…")
     results.extend(_http(args, url, last))
