@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from . import credit_code
 from .models import (
     MAX_MEMBERS,
     MIN_MEMBERS,
@@ -142,7 +143,10 @@ class CoveredUnitForm(forms.ModelForm):
             field.widget.attrs["class"] = css
 
     def clean_credit_code(self):
-        return self.cleaned_data["credit_code"].strip().upper()
+        code = self.cleaned_data["credit_code"].strip().upper()
+        if code and (why := credit_code.problem(code)):
+            raise forms.ValidationError(f"{why}。")
+        return code
 
 
 class BaseCoveredUnitFormSet(forms.BaseInlineFormSet):
