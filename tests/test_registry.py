@@ -481,3 +481,17 @@ def test_two_organizations_can_swap_their_secretaries_in_one_import(zone):
     )
     assert open_terms.count() == 2
     assert SecretaryTerm.objects.filter(ended_at__isnull=False).count() == 2
+
+
+def test_a_phone_of_a_deactivated_secretary_is_named(zone):
+    make_user("13900000009", Role.SECRETARY, zone=zone.zone, is_active=False)
+    rows = [org_row("CC-1", "ROOT", 书记姓名="甲", 书记手机号="13900000009")]
+    assert problems(zone, rows) == [
+        (
+            registry.ORG_SHEET,
+            2,
+            "L",
+            "13900000009",
+            "该手机号的书记账号已停用，请先在账号管理中启用",
+        )
+    ]
