@@ -14,7 +14,6 @@ from .models import (
     MAX_MEMBERS,
     MIN_MEMBERS,
     PARTY_FOUNDED,
-    TERM_NOTICE_MONTHS,
     ZONE_ROLES,
     CoveredUnit,
     Kind,
@@ -237,7 +236,7 @@ class OrganizationFilterForm(forms.Form):
     term = forms.ChoiceField(
         label="届满",
         required=False,
-        choices=[("", "全部"), ("due", f"{TERM_NOTICE_MONTHS} 个月内届满（含已届满）")],
+        choices=[("", "全部"), ("due", "将至或已届满")],
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
 
