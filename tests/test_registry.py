@@ -19,6 +19,7 @@ from orgs.models import (
     TierAssignment,
     TierSource,
     User,
+    Zone,
 )
 from orgs.services import create_zone
 from partybuild.xlsx import FileRefused
@@ -495,3 +496,12 @@ def test_a_phone_of_a_deactivated_secretary_is_named(zone):
             "该手机号的书记账号已停用，请先在账号管理中启用",
         )
     ]
+
+
+def test_the_benchs_city_registry_imports_and_imports_again_unchanged(db, monkeypatch):
+    from bench import registry as bench_registry
+
+    monkeypatch.setattr(bench_registry, "ORGS", 150)
+    first, again, _ = bench_registry.one_run(bench_registry.registry_file("RGBENCH", 150))
+    assert first > 0 and again > 0
+    assert not Zone.objects.filter(code="RGBENCH").exists()  # rolled back
