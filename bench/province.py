@@ -12,10 +12,13 @@ import io
 import time
 
 from django.db import connection, transaction
+from django.utils import timezone
 from treebeard.numconv import NumConv
 
+from dashboard.completeness import deadline_end
 from orgs.models import Organization, Region, RegionKind, Role, User, Zone
 from scoring.models import RuleSet
+from scoring.services.grading import finalize_year
 from scoring.services.rulesets import create_rule_set
 from scoring.services.scorecards import refresh_levels
 
@@ -99,6 +102,40 @@ WHERE o.depth > 1 AND (
     OR (i.code = 'D2' AND o.id %% 5000 = 0 AND q = 2))
 """
 
+# The running year, month by month as offices enter it: every routine item of a month gets an
+# entry (its quarter's points in one month, 0 in the others), dated like the work of an office
+# around each month's close deadline: 80 % of the organization-months complete before the
+# deadline, 8 % complete late, 7 % partly entered, 5 % not at all; nothing dated after now, so
+# the month being entered is still in progress. `d` is the end of each month's deadline day.
+RUNNING_YEAR_SQL = """
+INSERT INTO scoring_pointentry (organization_id, item_id, year, month, points, note, updated_at, version)
+SELECT organization_id, item_id, %(year)s, month, points, '', entered_at, 1
+FROM (
+    SELECT o.id AS organization_id, i.id AS item_id, d.month,
+           CASE WHEN (d.month - 1) %% 3 = (o.id + i.id) %% 3 THEN i.quarterly_cap ELSE 0 END
+               AS points,
+           CASE WHEN (o.id * 31 + d.month * 7) %% 100 BETWEEN 80 AND 87
+                THEN d.deadline + interval '1 hour' * (6 + (o.id * 13 + d.month) %% 100)
+                ELSE d.deadline - interval '1 hour' * (12 + (o.id * 13 + d.month) %% 200) END
+               AS entered_at,
+           (o.id * 31 + d.month * 7) %% 100 AS h, (o.id + i.id) %% 3 AS part
+    FROM orgs_organization o
+    JOIN scoring_ruleset r ON r.zone_id = o.zone_id AND r.year = %(year)s
+    JOIN scoring_item i ON i.rule_set_id = r.id AND i.kind = 'routine'
+    CROSS JOIN unnest(%(months)s::int[], %(deadlines)s::timestamptz[]) AS d(month, deadline)
+    WHERE o.depth > 1
+) cells
+WHERE h < 95 AND (h < 88 OR part <> 0) AND entered_at <= now()
+"""
+
+# Each running-year entry's history row, as record_points writes one, at the entry's date.
+RUNNING_HISTORY_SQL = """
+INSERT INTO scoring_historicalpointentry (id, year, month, points, note, version,
+    history_change_reason, history_date, history_type, organization_id, item_id)
+SELECT id, year, month, points, note, version, '合成数据', updated_at, '+', organization_id, item_id
+FROM scoring_pointentry WHERE year = %(year)s
+"""
+
 SCORECARDS_SQL = """
 INSERT INTO scoring_scorecard (organization_id, year, q1, q2, q3, q4, e1, e2, e3, e4,
                                l1, l2, l3, l4, bonus, deduction, total, vetoes, updated_at)
@@ -155,7 +192,16 @@ def measured_zone():
 
 
 def loaded(orgs, zones):
-    return Zone.objects.count() == zones and Organization.objects.scored().count() == orgs
+    return (
+        Zone.objects.count() == zones
+        and Organization.objects.scored().count() == orgs
+        and User.objects.filter(username__in=BENCH_USERS).count() == len(BENCH_USERS)
+    )
+
+
+# The accounts the benchmark signs in as: the measured zone's office and one of its
+# secretaries, and the province's viewer.
+BENCH_USERS = ("bench-staff", "bench-secretary", "bench-region")
 
 
 # Everything the app stores, emptied before a province is generated; the schema's own tables stay.
@@ -171,9 +217,22 @@ def _truncate_all(cursor):
     cursor.execute(f"TRUNCATE {tables} CASCADE")
 
 
+def _running_year(cursor, year, today):
+    """Insert the running year's entries up to last month, and their history."""
+    months = list(range(1, today.month))
+    if year != today.year or not months:
+        return
+    # Every zone's rule set is a copy of the first one's: one close day for all.
+    rule_set = RuleSet.objects.filter(year=year).earliest("pk")
+    deadlines = [deadline_end(rule_set, month) for month in months]
+    cursor.execute(RUNNING_YEAR_SQL, {"year": year, "months": months, "deadlines": deadlines})
+    cursor.execute(RUNNING_HISTORY_SQL, {"year": year})
+
+
 def generate(*, orgs, zones, years, say):
-    """Load a province of `orgs` scored organizations in `zones` zones with points for `years`;
-    return the number of point rows and a line on how fast they loaded."""
+    """Load a province of `orgs` scored organizations in `zones` zones with points for `years`
+    and for the running year up to last month; return the number of point rows and a line on
+    how fast they loaded."""
     started = time.perf_counter()
     sizes = zone_sizes(orgs, zones)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -206,6 +265,9 @@ def generate(*, orgs, zones, years, say):
         username="bench-staff", role=Role.STAFF, zone=zone, last_name="压测"
     )
     User.objects.create(username="bench-region", role=Role.REGION, region=province)
+    secretary = User.objects.create(username="bench-secretary", role=Role.SECRETARY, zone=zone)
+    branch = Organization.objects.in_zone(zone).filter(depth=3).order_by("path").first()
+    Organization.objects.filter(pk=branch.pk).update(secretary=secretary)
     creating = time.perf_counter()
     # Each zone's rule sets through the app: the first zone's from the default catalogue, every
     # other zone's copied from it, as an office copies a neighbour's.
@@ -222,9 +284,13 @@ def generate(*, orgs, zones, years, say):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         cursor.execute("SET LOCAL session_replication_role = replica")
-        restore = _without_indexes(cursor, "scoring_pointentry")
+        restore = [
+            *_without_indexes(cursor, "scoring_pointentry"),
+            *_without_indexes(cursor, "scoring_historicalpointentry"),
+        ]
         for year in years:
             cursor.execute(POINTS_SQL, {"year": year})
+        _running_year(cursor, years[-1] + 1, timezone.localdate())
         cursor.execute("SELECT count(*) FROM scoring_pointentry")
         rows = cursor.fetchone()[0]
         inserted = time.perf_counter() - loading
@@ -235,8 +301,15 @@ def generate(*, orgs, zones, years, say):
     levelling = time.perf_counter()
     with transaction.atomic():
         for z in Zone.objects.order_by("pk"):
-            refresh_levels(zone=z, years=set(years))
+            refresh_levels(zone=z, years={*years, years[-1] + 1})
     say(f"  预警等级（应用的 refresh_levels）：{time.perf_counter() - levelling:.1f} s")
+    grading = time.perf_counter()
+    # Last year finalized by the measured zone's office, as the export and the pages that show
+    # last year's grades expect; the other zones' stay open.
+    finalize_year(zone=zone, year=years[-1], user=staff)
+    say(
+        f"  {zone.name}定级 {years[-1]} 年（应用的 finalize_year）：{time.perf_counter() - grading:.1f} s"
+    )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     say(

@@ -1,5 +1,6 @@
 """Small tools the benchmark measures with."""
 
+import json
 import os
 import platform
 import re
@@ -61,6 +62,27 @@ GROUP BY organization_id
 """
 
 
+def in_subprocess(module, *args, url):
+    """Run `python -m module args` on the database at `url`, its progress shown as it goes;
+    return its last line of output, parsed as JSON."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    last = ""
+    for line in process.stdout:
+        if last:
+            print(last, end="", flush=True)
+        last = line
+    if process.wait() != 0:
+        raise SystemExit(f"python -m {module} failed on {url}")
+    return json.loads(last)
+
+
 def export_in_subprocess(kind, zone_code, year, url):
     """Run one export of the zone's year in a fresh process: (seconds, peak RSS in MB) as it
     reports them."""
@@ -76,7 +98,8 @@ def export_in_subprocess(kind, zone_code, year, url):
     return float(seconds), float(megabytes)
 
 
-def session_cookie(user):
+def session_cookie(user, **data):
+    """A signed-in session of `user` (with `data` stored in it) as a Cookie header value."""
     from django.conf import settings
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -92,6 +115,7 @@ def session_cookie(user):
         path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
     )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.update(data)
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 

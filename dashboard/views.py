@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from orgs import access
 from orgs.forms import OrganizationFilterForm
 from orgs.models import Organization
+from records.panel import review_panel
 from scoring.models import Grade, Level, Period, RuleSet
 from scoring.services.steps import Refused
 
@@ -173,6 +174,7 @@ def dashboard(request):
         "months": MONTHS,
         **_standing_context(request, zone, scope, organizations, today, nonce),
         **_terms_context(organizations, today),
+        "review": review_panel(organizations),  # records (issue 14)
     }
     return render(request, "dashboard/dashboard.html", context)
 

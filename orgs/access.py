@@ -121,19 +121,30 @@ def get_organization_for_registry(user: User, pk: int) -> Organization:
 STAFF_MANAGED = (Role.SECRETARY, Role.INSTRUCTOR)
 
 
+# The platform administrator keeps the accounts above the zones (city and province viewers,
+# platform administrators) and every zone's administrators: a zone whose only administrator
+# is locked out or forgot the password is brought back from there.
+PLATFORM_MANAGED = (Role.ADMIN, Role.REGION, Role.PLATFORM)
+
+
 def manageable_roles(user: User) -> tuple[str, ...]:
     """The roles of the accounts `user` may create and change."""
     if user.is_admin:
         return ZONE_ROLES
     if user.role == Role.STAFF:
         return STAFF_MANAGED
+    if user.is_platform:
+        return PLATFORM_MANAGED
     return ()
 
 
 def visible_accounts(user: User) -> UserQuerySet:
-    """The accounts `user` may list: every account of an office's zone."""
+    """The accounts `user` may list: every account of an office's zone; for the platform,
+    the accounts it keeps."""
     if user.is_office:
         return User.objects.filter(zone=user.zone_id)
+    if user.is_platform:
+        return User.objects.filter(role__in=PLATFORM_MANAGED)
     return User.objects.none()
 
 
@@ -232,6 +243,10 @@ def _role_required(check: Callable[[User], bool], message: str) -> Callable[[Any
 # The deployment's own pages (zones and their first administrators), and the pages that
 # compare zones.
 platform_required = _role_required(lambda u: u.is_platform, "此功能仅限平台管理员使用。")
+# The account pages: a zone's office for its zone, the platform above the zones.
+accounts_required = _role_required(
+    lambda u: u.is_office or u.is_platform, "此功能仅限党建办、管理员和平台管理员使用。"
+)
 cross_zone_required = _role_required(
     lambda u: u.reads_across_zones, "此功能仅限市/省级查看和平台管理员使用。"
 )

@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 ROLE_ORDER = Case(*(When(role=r, then=Value(i)) for i, r in enumerate(ZONE_ROLES)))
 
 
-@access.office_required
+@access.accounts_required
 def account_list(request):
     form = AccountFilterForm(request.GET or None)
     f = form.values()
@@ -33,7 +33,7 @@ def account_list(request):
         access.visible_accounts(request.user)
         .search(f["q"])
         .with_organization()
-        .select_related("committee")
+        .select_related("committee", "zone", "region")
         .annotate(locked=Exists(locked))
     )
     if f["role"]:
@@ -65,9 +65,9 @@ def account_list(request):
     )
 
 
-@access.office_required
+@access.accounts_required
 def account_create(request):
-    form = AccountForm(posted(request), actor=request.user, zone=request.zone)
+    form = AccountForm(posted(request), actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["role"] == Role.SECRETARY:
@@ -85,12 +85,13 @@ def account_create(request):
         else:
             organization = None
             user, password = accounts.create_account(
-                zone=request.zone,
+                zone=data.get("zone") or request.user.zone,
+                region=data.get("region"),
                 role=data["role"],
                 name=data["name"],
                 username=data["username"],
                 phone=data["phone"],
-                committee=data["committee"],
+                committee=data.get("committee"),
                 by=request.user,
             )
         assert password is not None  # the form refuses a phone that has an account
@@ -103,10 +104,10 @@ def account_create(request):
     return render(request, "orgs/account_form.html", {"form": form})
 
 
-@access.office_required
+@access.accounts_required
 def account_edit(request, pk):
     account = access.get_account(request.user, pk)
-    form = AccountForm(posted(request), instance=account, actor=request.user, zone=request.zone)
+    form = AccountForm(posted(request), instance=account, actor=request.user)
     if request.method == "POST" and form.is_valid():
         accounts.save_account(form=form, by=request.user)
         messages.success(request, f"已保存：{account.display_name}（用户名 {account.username}）")
@@ -135,7 +136,7 @@ def _refuse_own(request, account, what):
 
 
 @require_POST
-@access.office_required
+@access.accounts_required
 def account_reset(request, pk):
     account = access.get_account(request.user, pk)
     if _refuse_own(request, account, "重置") or not account.is_active:
@@ -152,7 +153,7 @@ def account_reset(request, pk):
 
 
 @require_POST
-@access.office_required
+@access.accounts_required
 def account_unlock(request, pk):
     account = access.get_account(request.user, pk)
     if accounts.unlock(user=account, by=request.user):
@@ -163,7 +164,7 @@ def account_unlock(request, pk):
 
 
 @require_POST
-@access.office_required
+@access.accounts_required
 def account_active(request, pk):
     account = access.get_account(request.user, pk)
     active = request.POST.get("active") == "1"
@@ -219,7 +220,7 @@ def org_secretary(request, pk):
 
 
 @require_POST
-@access.office_required
+@access.accounts_required
 def slips_download(request):
     """The slips a page just showed, as Excel: read back from that page's signed field."""
     try:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AccountEvent, AccountEventKind, Organization, Role, User, Zone
+from .models import AccountEvent, AccountEventKind, Organization, Region, Role, User, Zone
 from .services import Refused, set_secretaries, set_secretary
 
 # Read off a printed slip: no 0/O, 1/l/I look-alikes.
@@ -111,7 +111,8 @@ def record(*, user: User, kind: str, by: User | None, detail: str = "") -> None:
 @transaction.atomic
 def create_account(
     *,
-    zone: Zone,
+    zone: Zone | None,
+    region: Region | None = None,
     role: str,
     name: str,
     username: str,
@@ -119,14 +120,16 @@ def create_account(
     committee: Organization | None,
     by: User,
 ) -> tuple[User, str]:
-    """An account of `zone` other than a secretary's (those are opened for their
-    organization, `open_secretary_account`), with a one-time password, returned in clear."""
+    """An account other than a secretary's (those are opened for their organization,
+    `open_secretary_account`): of `zone`, or of no zone (a city or province viewer of
+    `region`, a platform administrator), with a one-time password, returned in clear."""
     user = User.objects.create_user(
         username=username,
         last_name=name,
         phone=phone,
         role=role,
         zone=zone,
+        region=region,
         committee=committee,
     )
     password = issue_one_time_password(user=user)

@@ -431,25 +431,34 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["role", "username", "phone", "committee"]
+        fields = ["role", "username", "phone", "committee", "zone", "region"]
         help_texts = {
             "username": "书记账号不填：用户名就是手机号。其他账号用字母、数字，如 zhangsan。",
             "phone": "书记账号必填（即登录用户名）；其他账号可不填。",
+            "zone": "仅管理员账号：所管理的开发区/县区。",
+            "region": "仅市/省级查看账号：可查看该市/省下全部开发区。",
         }
 
-    def __init__(self, *args, actor, zone, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         from .access import manageable_roles
 
         account = self.instance
-        self.zone = zone
         if account.pk is None:
-            account.zone = zone
+            account.zone = actor.zone
         else:
             self.initial["name"] = account.display_name
+        zone = account.zone
+        if actor.zone_id:
+            # A zone's office: accounts of its own zone.
+            del self.fields["zone"], self.fields["region"]
+        else:
+            # The platform: zones' administrators, city and province viewers, itself.
+            self.fields.pop("organization")
+            self.fields.pop("committee")
         roles = manageable_roles(actor)
         if account.pk is not None:
-            del self.fields["organization"]
+            self.fields.pop("organization", None)
             if account.role == Role.SECRETARY or account.pk == actor.pk:
                 # A secretary stays one (their organization's link is 换届's); nobody changes
                 # their own role.
@@ -459,8 +468,8 @@ class AccountForm(forms.ModelForm):
             if account.role == Role.SECRETARY:
                 del self.fields["username"]
             if "role" not in self.fields and account.role != Role.COMMITTEE:
-                del self.fields["committee"]
-        else:
+                self.fields.pop("committee", None)
+        if "organization" in self.fields:
             free = Organization.objects.in_zone(zone).filter(
                 depth__gt=1, is_active=True, secretary__isnull=True
             )
@@ -505,6 +514,10 @@ class AccountForm(forms.ModelForm):
             cleaned["username"] = username
         if role != Role.COMMITTEE:
             cleaned["committee"] = None
+        if "zone" in self.fields and role not in ZONE_ROLES:
+            cleaned["zone"] = None
+        if "region" in self.fields and role != Role.REGION:
+            cleaned["region"] = None
         if "name" in cleaned:
             self.instance.last_name, self.instance.first_name = cleaned["name"], ""
         return cleaned

@@ -211,9 +211,9 @@ class User(AbstractUser):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # Django's admin site is the developers' and the platform's, never a zone's: it
-        # would show every zone's accounts.
-        self.is_staff = self.role == Role.PLATFORM or self.is_superuser
+        # Django's admin site is the developers' only (superusers): it would show every
+        # zone's accounts, in another theme; the office and the platform have their own pages.
+        self.is_staff = self.is_superuser
         super().save(*args, **kwargs)
 
     @property

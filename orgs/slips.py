@@ -27,6 +27,7 @@ from .models import Organization, User
 # page left open does not keep passwords fetchable for the day.
 MAX_AGE = 60 * 60
 _SALT = "orgs.slips"
+SLIPS_PER_SHEET = 1000
 NOTE = "首次登录后系统会要求您设置新密码；初始密码只能使用一次，请勿转交他人。"
 
 
@@ -58,13 +59,14 @@ def login_address() -> str:
 
 def slip_for(user: User, password: str, organization: Organization | None = None) -> Slip:
     """The slip of `user` with its new one-time `password`: for a secretary their organization
-    (given, or the one they run), for anyone else their zone's office."""
+    (given, or the one they run), for anyone else their role in their zone (or region)."""
     if organization is None:
         organization = Organization.objects.filter(secretary=user).first()
     if organization is not None:
         place = organization.name
     else:
-        place = f"{user.zone.name if user.zone else ''}{user.get_role_display()}"
+        above = user.zone or user.region
+        place = f"{above.name if above else ''}{user.get_role_display()}"
     return Slip(
         organization=place,
         name=user.display_name,
@@ -75,27 +77,38 @@ def slip_for(user: User, password: str, organization: Organization | None = None
 
 
 def slips_workbook(slips: Iterable[Slip]) -> bytes:
-    """One sheet of slips, one block per organization, each printed on its own A4 page."""
+    """Sheets of slips, one block per organization, each printed on its own A4 page; a new
+    sheet every SLIPS_PER_SHEET slips (Excel keeps at most 1,026 page breaks to a sheet)."""
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet("开通通知单")
+    slips = list(slips)
+    for number, start in enumerate(range(0, max(len(slips), 1), SLIPS_PER_SHEET), start=1):
+        _slip_sheet(
+            workbook,
+            "开通通知单" + (str(number) if number > 1 else ""),
+            slips[start : start + SLIPS_PER_SHEET],
+        )
+    return xlsx.to_bytes(workbook)
+
+
+def _slip_sheet(workbook: Workbook, title: str, slips: list[Slip]) -> None:
+    ws = xlsx.stream_styled_cells(workbook.create_sheet(title))
     xlsx.printable(ws, widths=[14, 60], header_row=None, frozen=None, orientation="portrait")
-    row = 0
+    # Every block has the same styled cells: one reused cell per style.
+    heading = xlsx.Styled(ws, "s", font=xlsx.TITLE)
+    label = xlsx.Styled(ws, "s", font=xlsx.BOLD)
+    note = xlsx.Styled(ws, "s", alignment=xlsx.WRAP)
+    breaks, row = [], 0
     for slip in slips:
         if row:
-            ws.row_breaks.append(Break(id=row))
-        lines: list[list] = [
-            [xlsx.text(ws, "账号开通通知单", font=xlsx.TITLE)],
-            *(
-                [xlsx.text(ws, label, font=xlsx.BOLD), xlsx.text(ws, value)]
-                for label, value in slip.lines
-            ),
-            [xlsx.text(ws, "说明", font=xlsx.BOLD), xlsx.text(ws, NOTE, alignment=xlsx.WRAP)],
-            [],
-        ]
-        for line in lines:
-            ws.append(line)
-        row += len(lines)
-    return xlsx.to_bytes(workbook)
+            breaks.append(Break(id=row))
+        ws.append([heading("账号开通通知单")])
+        for name, value in slip.lines:
+            ws.append([label(name), xlsx.text(ws, value)])
+        ws.append([label("说明"), note(NOTE)])
+        ws.append([])
+        row += len(slip.lines) + 3
+    # Set at once: openpyxl checks every break already there on each append.
+    ws.row_breaks.brk = tuple(breaks)
 
 
 def sign(slips: list[Slip], *, by: User) -> str:

@@ -26,5 +26,7 @@ urlpatterns = [
     path("users/", include("orgs.account_urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
+    path("", include("guidance.urls")),
+    path("records/", include("records.urls")),  # records (issue 14)
     path("admin/", admin.site.urls),
 ]

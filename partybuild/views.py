@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from guidance.views import instructor_home
 from orgs import access
 from orgs.models import Role
 
@@ -23,6 +24,8 @@ def home(request):
         return redirect("scoring:status", org.pk)
     if user.reads_across_zones:
         return redirect("scoring:compare")
+    if user.role == Role.INSTRUCTOR:
+        return redirect(instructor_home(user))
     if access.is_reader(user):
         return redirect("dashboard:dashboard")
     return redirect("orgs:list")

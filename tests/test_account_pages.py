@@ -226,10 +226,13 @@ def test_unlocking_lets_the_account_sign_in_again_at_once(zone, client, login):
 
 
 def test_a_deactivated_secretary_leaves_the_organization_and_cannot_sign_in(zone, client, login):
+    signed_in = Client_of(zone.secretary)
     response = login(zone.staff).post(
         reverse("accounts:active", args=[zone.secretary.pk]), {"active": "0"}, follow=True
     )
     assert f"{zone.a1.name}现无书记" in response.content.decode()
+    # Their open session ends with its next request.
+    assert signed_in.get(reverse("home"))["Location"].startswith(reverse("login"))
     zone.a1.refresh_from_db()
     assert zone.a1.secretary is None
     client.logout()
@@ -346,3 +349,39 @@ def test_the_office_lists_show_a_term_ending_soon(zone, login):
     zone.a2.save()
     html = login(zone.staff).get(reverse("orgs:list")).content.decode()
     assert html.count("届满将至") == 1
+
+
+# Above the zones
+
+
+def test_the_platform_keeps_zones_administrators_and_the_accounts_above_zones(
+    zone, other_zone, login
+):
+    client = login(zone.platform)
+    listed = {a.username for a in client.get(reverse("accounts:list")).context["page"]}
+    assert listed == {"admin", "xadmin", "cityviewer", "platform"}
+    assert client.get(reverse("accounts:detail", args=[zone.staff.pk])).status_code == 404
+    response = client.post(reverse("accounts:reset", args=[other_zone.admin.pk]))
+    assert response.context["slips"][0].organization == "另一县区管理员"
+    assert User.objects.get(pk=other_zone.admin.pk).must_change_password
+
+
+def test_the_platform_opens_a_city_viewer_for_its_city(zone, login):
+    client = login(zone.platform)
+    missing = client.post(
+        reverse("accounts:create"), {"name": "周", "role": "region", "username": "zhou"}
+    )
+    assert "必须指定所查看的市/省" in missing.content.decode()
+    response = client.post(
+        reverse("accounts:create"),
+        {"name": "周", "role": "region", "username": "zhou", "region": zone.city.pk},
+    )
+    assert response.context["slips"][0].organization == "测试市市/省级查看"
+    user = User.objects.get(username="zhou")
+    assert (user.role, user.region, user.zone) == (Role.REGION, zone.city, None)
+
+
+def test_the_django_admin_is_for_developers_only(zone, login, client):
+    assert login(zone.platform).get(reverse("admin:index")).status_code == 302
+    developer = User.objects.create_superuser("dev", password=PASSWORD, role=Role.PLATFORM)
+    assert login(developer).get(reverse("admin:index")).status_code == 200

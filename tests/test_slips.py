@@ -137,3 +137,15 @@ def test_someone_elses_slips_are_not_downloaded(login, zone):
     assert response.status_code == 302
     follow = login(zone.admin).get(response["Location"], follow=True)
     assert "不是您生成的" in follow.content.decode()
+
+
+def test_a_big_zones_slips_fill_sheets_of_at_most_so_many_page_breaks(monkeypatch):
+    # Excel keeps at most 1,026 page breaks to a sheet: slips go on in a new sheet.
+    from orgs import slips
+
+    monkeypatch.setattr(slips, "SLIPS_PER_SHEET", 2)
+    workbook = openpyxl.load_workbook(BytesIO(slips_workbook(make_slips(5))))
+    assert workbook.sheetnames == ["开通通知单", "开通通知单2", "开通通知单3"]
+    assert [len(workbook[name].row_breaks.brk) for name in workbook.sheetnames] == [1, 1, 0]
+    users = [c.value for ws in workbook for row in ws.iter_rows() for c in row if c.column == 2]
+    assert [u for u in users if u and u.startswith("138")] == [f"1380000000{i}" for i in range(5)]

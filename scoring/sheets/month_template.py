@@ -224,6 +224,10 @@ def _parse(workbook: Any, *, zone: Zone, year: int, month: int, items: list[Item
     item_labels = {item.pk: item.label for item in items}
     for number, code, row in found:
         name = str(row[1][0] or "") if len(row) > 1 else ""
+        if row[0][1]:
+            # A formula or error where the code goes: say so, not that the code is missing.
+            parsed.problems.append(Problem(sheet, number, "A", name, "", row[0][1]))
+            continue
         if not code:
             parsed.problems.append(Problem(sheet, number, "A", name, "", "缺少组织编码"))
             continue

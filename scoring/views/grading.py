@@ -68,7 +68,8 @@ def grading(request, year):
         if grade:
             results = results.filter(grade=grade)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = list(stored_rows(results[page.start_index() - 1 : page.end_index()]))
+        # The page's own slice: an empty page (a search that finds nobody) has no start.
+        rows = list(stored_rows(page.object_list))
     else:
         # Ranks are over the whole zone, as finalizing stores them, whatever the filters.
         wanted = set(organizations.values_list("pk", flat=True))
@@ -168,8 +169,7 @@ def tiers(request, year):
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
-    shown = (changed if only_changed else results)[page.start_index() - 1 : page.end_index()]
-    rows: list[GradeRow] = list(stored_rows(shown))
+    rows: list[GradeRow] = list(stored_rows(page.object_list))
     next_year = TierAssignment.objects.filter(
         year=year + 1, organization__in=results.values("organization_id")
     )

@@ -4,8 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dashboard import demo as dashboard_demo
+from guidance import demo as guidance_demo
 from orgs import demo as org_demo
 from orgs.models import Organization
+from records import demo as records_demo
 from scoring import demo, rules
 
 
@@ -58,10 +60,28 @@ class Command(BaseCommand):
                     f"{last_year} 年度已定级并确认 {today.year} 年度分类；"
                     "本月积分正在录入，最近一期通报的部分整改报告等待审核。"
                 )
+            listed = demo.secretary_logins(zone=zone, year=last_quarter[0], quarter=last_quarter[1])
             if zone.code == org_demo.ROOT_CODE:
-                logins += demo.secretary_logins(
-                    zone=zone, year=last_quarter[0], quarter=last_quarter[1]
-                )
+                logins += listed
+                # --- guidance (issue 16): the zone's guidance station since last September.
+                station_logins = guidance_demo.play(seed=seed, zone=zone, today=today, user=user)
+                if station_logins is None:
+                    self.stdout.write("  党建工作指导站已存在，未重复创建。")
+                    station_logins = list(guidance_demo.LOGINS.items())
+                else:
+                    self.stdout.write(
+                        f"  党建工作指导站：第五批指导员 15 人（5 个指导组），自 {last_year}年9月 起的"
+                        "AB岗排班、走访、问题帮办、任务清单和工作周记录。"
+                    )
+                logins += station_logins
+                # --- end of guidance
+            # --- records (issue 14): the last months' work records and two appeals.
+            made = records_demo.play(
+                seed=seed, zone=zone, today=today, user=user, listed=[u for u, _ in listed]
+            )
+            if made is not None:
+                self.stdout.write(f"  工作记录 {made} 条（近三个月，各种状态），申诉 2 条。")
+            # --- end of records
         self.stdout.write(f"演示账号（密码均为 {org_demo.DEMO_PASSWORD}，书记以手机号登录）：")
         for username, label in logins:
             self.stdout.write(f"  {username:<12} {label}")
