@@ -38,7 +38,7 @@ GROUPS = ["第一指导组", "第二指导组", "第三指导组", "第四指导
 ORIGINS = [Origin.PROVINCE] * 4 + [Origin.CITY] * 5 + [Origin.DISTRICT] * 6
 # (username, description): the accounts worth logging in as; the other instructors' are zdNN.
 LOGINS = {
-    "zhidao": "党建指导员（第一指导组，联系约 20 个党组织）",
+    "zhidao": "党建指导员（第一指导组，只看所联系的党组织）",
     "zdzuzhang": "党建指导员（第一指导组组长：小组统计）",
     "zdzhanzhang": "党建指导员（指导站站长：站内核实）",
     "zdzhibu": "党建指导员（站党支部书记：党支部认定）",

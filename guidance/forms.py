@@ -2,6 +2,7 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.forms import modelformset_factory
 from django.utils import timezone
 
@@ -74,7 +75,7 @@ BatchFormSet: Any = modelformset_factory(
 )
 
 
-def station_formset(formset_class, station, data, **kwargs):
+def station_formset(formset_class, station, data):
     formset = formset_class(data, queryset=formset_class.model.objects.filter(station=station))
     if formset_class is GroupFormSet:
         for form in formset.forms:
@@ -141,16 +142,19 @@ class VisitForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, station, **kwargs):
+    def __init__(self, *args, station, organizations, instructor=None, **kwargs):
+        """`organizations`: those the user may read (an instructor's own, the office's zone);
+        the covered units offered are theirs and those the instructor guides."""
         super().__init__(*args, **kwargs)
         self.instance.station = station
         _field(self, "instructors").queryset = station.instructors.active()
-        _field(self, "organization").queryset = (
-            Organization.objects.in_zone(station.zone_id).scored().order_by("path")
+        _field(self, "organization").queryset = organizations.scored().order_by("path")
+        units = Q(organization__in=organizations.values("pk"))
+        if instructor is not None:
+            units |= Q(instructors=instructor)
+        _field(self, "covered_unit").queryset = (
+            CoveredUnit.objects.filter(units).distinct().order_by("name")
         )
-        _field(self, "covered_unit").queryset = CoveredUnit.objects.filter(
-            organization__zone=station.zone_id
-        ).order_by("name")
         self.fields["founded"].required = False
 
     def clean(self):

@@ -517,10 +517,6 @@ class Source(models.TextChoices):
     EXPERIENCE = "experience", "典型经验（手工填写）"
 
 
-# Sources whose counts the instructor types in (the others are proposed from the records).
-TYPED_SOURCES = (Source.MANUAL, Source.BRIEFING, Source.EXPERIENCE)
-
-
 class InstructorRuleSet(models.Model):
     """指导员积分考核细则 for one year: the point items and the grade cut-offs."""
 

@@ -80,7 +80,7 @@ def record_visit(
     if stations != {visit.station_id}:
         raise Refused("指导员不属于本指导站。")
     if visit.pk is None:
-        visit.recorded_by = user
+        visit.recorded_by, visit.recorded_at = user, timezone.now()
     visit.save()
     visit.instructors.set(instructors)
     for new in problems:
@@ -88,7 +88,11 @@ def record_visit(
             visit=visit, text=new.text, owner=new.owner, raised_on=visit.visited_on
         )
         ProblemStep.objects.create(
-            problem=problem, state=ProblemState.OPEN, on=visit.visited_on, by=user
+            problem=problem,
+            state=ProblemState.OPEN,
+            on=visit.visited_on,
+            by=user,
+            at=timezone.now(),
         )
     return visit
 
@@ -118,7 +122,9 @@ def move_problem(
     if note:
         problem.note = note
     problem.save()
-    ProblemStep.objects.create(problem=problem, state=state, on=on, note=note, by=user)
+    ProblemStep.objects.create(
+        problem=problem, state=state, on=on, note=note, by=user, at=timezone.now()
+    )
     return problem
 
 
@@ -134,7 +140,9 @@ def issue_task_list(
         raise Refused("任务清单至少要有一项任务。")
     if TaskList.objects.filter(station=station, year=year, month=month).exists():
         raise Refused(f"{year}年{month}月的任务清单已经下达。")
-    task_list = TaskList.objects.create(station=station, year=year, month=month, issued_by=user)
+    task_list = TaskList.objects.create(
+        station=station, year=year, month=month, issued_by=user, issued_at=timezone.now()
+    )
     Task.objects.bulk_create(Task(task_list=task_list, title=t[:200]) for t in titles)
     return task_list
 
@@ -142,7 +150,7 @@ def issue_task_list(
 @transaction.atomic
 def claim_task(*, task: Task, instructor: Instructor, as_group: bool) -> Task:
     """An instructor claims a task for themselves, or for their group."""
-    task = Task.objects.select_for_update().select_related("task_list").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("task_list").get(pk=task.pk)
     if task.task_list.is_closed:
         raise Refused("该月任务清单已经反馈办结，不能再认领。")
     if task.claimant is not None:
@@ -350,12 +358,37 @@ def start_week(*, instructor: Instructor, monday: datetime.date) -> WeekRecord:
         raise Refused(f"{monday.year} 年度还没有指导员考核细则，请联系党建办。")
     record, created = WeekRecord.objects.get_or_create(instructor=instructor, week=monday)
     if created:
-        proposed = proposed_counts(instructor, monday)
-        RecordLine.objects.bulk_create(
-            RecordLine(record=record, item=item, count=proposed[item.source], note="据系统记录")
-            for item in rule_set.items.all()
-            if proposed.get(item.source)
-        )
+        _propose(record, rule_set)
+    return record
+
+
+def _propose(record: WeekRecord, rule_set: InstructorRuleSet) -> None:
+    """The lines of the items counted from the records, as the records stand now."""
+    proposed = proposed_counts(record.instructor, record.week)
+    counted = [item for item in rule_set.items.all() if item.source in proposed]
+    RecordLine.objects.filter(record=record, item__in=counted).delete()
+    RecordLine.objects.bulk_create(
+        RecordLine(record=record, item=item, count=proposed[item.source], note="据系统记录")
+        for item in counted
+        if proposed[item.source]
+    )
+
+
+@transaction.atomic
+def refresh_week(*, record: WeekRecord) -> WeekRecord:
+    """Visits, solved problems and days present entered after the week was started: their
+    lines are counted again from the records; the typed ones stay."""
+    record = (
+        WeekRecord.objects.select_for_update(of=("self",))
+        .select_related("instructor")
+        .get(pk=record.pk)
+    )
+    if record.state != RecordState.DRAFT:
+        raise Refused("该周记录已经提交，不能再修改（退回后可修改）。")
+    rule_set = InstructorRuleSet.objects.get(
+        station=record.instructor.station_id, year=record.week.year
+    )
+    _propose(record, rule_set)
     return record
 
 
@@ -410,7 +443,8 @@ def may_take_step(user: User, record: WeekRecord) -> bool:
 @transaction.atomic
 def take_step(*, record: WeekRecord, user: User, action: str, comment: str = "") -> WeekRecord:
     record = (
-        WeekRecord.objects.select_for_update()
+        # Only the record's row is locked: the group (nullable) joins for reading.
+        WeekRecord.objects.select_for_update(of=("self",))
         .select_related("instructor__station", "instructor__group__leader")
         .get(pk=record.pk)
     )
@@ -433,7 +467,9 @@ def take_step(*, record: WeekRecord, user: User, action: str, comment: str = "")
     else:
         raise Refused("该周记录当前不能进行这一步。")
     record.save()
-    RecordStep.objects.create(record=record, action=action, by=user, comment=comment)
+    RecordStep.objects.create(
+        record=record, action=action, by=user, comment=comment, at=timezone.now()
+    )
     return record
 
 

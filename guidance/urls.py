@@ -18,6 +18,7 @@ urlpatterns = [
     path("station/visits/new/", views.visit_create, name="visit_create"),
     path("station/visits/export/", views.visits_export, name="visits_export"),
     path("station/visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("station/visits/<int:pk>/edit/", views.visit_edit, name="visit_edit"),
     path("station/problems/", views.problems, name="problems"),
     path("station/problems/export/", views.problems_export, name="problems_export"),
     path("station/problems/<int:pk>/move/", views.problem_move, name="problem_move"),

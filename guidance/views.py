@@ -308,11 +308,44 @@ def visits(request):
 @scope.station_page
 def visit_create(request):
     scope.require_recorder(request)
+    return _visit_form(request, Visit(station=request.station))
+
+
+@scope.station_page
+def visit_edit(request, pk):
+    visit = scope.get_in_station(
+        request, Visit.objects.all(), pk, missing="没有这条走访记录。", path="station"
+    )
+    if not _may_edit(request, visit):
+        raise PermissionDenied("走访记录由参加走访的指导员或党建办修改。")
+    return _visit_form(request, visit)
+
+
+def _may_edit(request, visit):
+    if request.user.is_office:
+        return True
+    return (
+        request.instructor is not None
+        and visit.instructors.filter(pk=request.instructor.pk).exists()
+    )
+
+
+def _visit_form(request, visit):
+    """A visit entered or corrected, with the new problems it raised."""
     station = request.station
-    initial: dict[str, Any] = {"visited_on": timezone.localdate()}
-    if request.instructor is not None:
-        initial["instructors"] = [request.instructor]
-    form = VisitForm(posted(request), station=station, initial=initial)
+    initial: dict[str, Any] = {}
+    if visit.pk is None:
+        initial["visited_on"] = timezone.localdate()
+        if request.instructor is not None:
+            initial["instructors"] = [request.instructor]
+    form = VisitForm(
+        posted(request),
+        instance=visit,
+        station=station,
+        organizations=access.visible_organizations(request.user).in_zone(request.zone),
+        instructor=request.instructor,
+        initial=initial,
+    )
     problems = ProblemFormSet(posted(request), prefix="p", form_kwargs={"station": station})
     if request.method == "POST" and form.is_valid() and problems.is_valid():
         raised = [
@@ -320,10 +353,10 @@ def visit_create(request):
             for p in problems
             if p.cleaned_data.get("text", "").strip()
         ]
-        visit = form.save(commit=False)
+        saved = form.save(commit=False)
         try:
             services.record_visit(
-                visit=visit,
+                visit=saved,
                 instructors=list(form.cleaned_data["instructors"]),
                 problems=raised,
                 user=request.user,
@@ -331,9 +364,11 @@ def visit_create(request):
         except Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"已记录走访：{visit.place}")
-            return redirect("guidance:visit", visit.pk)
-    return render(request, "guidance/visit_form.html", {"form": form, "problems": problems})
+            messages.success(request, f"已保存走访：{saved.place}")
+            return redirect("guidance:visit", saved.pk)
+    return render(
+        request, "guidance/visit_form.html", {"form": form, "problems": problems, "visit": visit}
+    )
 
 
 @scope.station_page
@@ -353,6 +388,7 @@ def visit_detail(request, pk):
         "guidance/visit_detail.html",
         {
             "visit": visit,
+            "may_edit": _may_edit(request, visit),
             "problems": [
                 (p, ProblemMoveForm(problem=p) if _may_move(request, p) else None) for p in problems
             ],
@@ -892,6 +928,10 @@ def week_edit(request, pk):
         lines=lines,
         initial={"summary": record.summary},
     )
+    if request.method == "POST" and request.POST.get("refresh"):
+        services.refresh_week(record=record)
+        messages.success(request, "已按系统记录重新填入走访、解决问题、组建党组织和出勤。")
+        return redirect("guidance:week_edit", record.pk)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_week(

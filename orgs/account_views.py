@@ -6,6 +6,7 @@ from io import BytesIO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -65,42 +66,48 @@ def account_list(request):
     )
 
 
+TAKEN = "用户名或手机号刚被另一个账号使用，请换一个。"
+
+
 @access.accounts_required
 def account_create(request):
     form = AccountForm(posted(request), actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if data["role"] == Role.SECRETARY:
-            organization = data["organization"]
-            try:
+        organization = data.get("organization")
+        try:
+            if data["role"] == Role.SECRETARY:
                 user, password = accounts.open_secretary_account(
-                    organization=organization,
+                    organization=data["organization"],
                     name=data["name"],
                     phone=data["phone"],
                     by=request.user,
                 )
-            except Refused as refused:
-                form.add_error("phone", str(refused))
-                return render(request, "orgs/account_form.html", {"form": form})
+            else:
+                user, password = accounts.create_account(
+                    zone=data.get("zone") or request.user.zone,
+                    region=data.get("region"),
+                    role=data["role"],
+                    name=data["name"],
+                    username=data["username"],
+                    phone=data["phone"],
+                    committee=data.get("committee"),
+                    by=request.user,
+                )
+        except Refused as refused:
+            form.add_error("phone", str(refused))
+        except IntegrityError:  # taken by someone else since the form checked
+            form.add_error(None, TAKEN)
         else:
-            organization = None
-            user, password = accounts.create_account(
-                zone=data.get("zone") or request.user.zone,
-                region=data.get("region"),
-                role=data["role"],
-                name=data["name"],
-                username=data["username"],
-                phone=data["phone"],
-                committee=data.get("committee"),
-                by=request.user,
+            if password is None:  # the phone's account appeared meanwhile: linked as it is
+                messages.info(request, f"{user.display_name} 已有账号，已关联，沿用原密码。")
+                return redirect("accounts:detail", user.pk)
+            return render_slips(
+                request,
+                [slip_for(user, password, organization)],
+                title=f"已开通 {user.display_name} 的账号",
+                back=reverse("accounts:detail", args=[user.pk]),
             )
-        assert password is not None  # the form refuses a phone that has an account
-        return render_slips(
-            request,
-            [slip_for(user, password, organization)],
-            title=f"已开通 {user.display_name} 的账号",
-            back=reverse("accounts:detail", args=[user.pk]),
-        )
     return render(request, "orgs/account_form.html", {"form": form})
 
 
@@ -109,9 +116,15 @@ def account_edit(request, pk):
     account = access.get_account(request.user, pk)
     form = AccountForm(posted(request), instance=account, actor=request.user)
     if request.method == "POST" and form.is_valid():
-        accounts.save_account(form=form, by=request.user)
-        messages.success(request, f"已保存：{account.display_name}（用户名 {account.username}）")
-        return redirect("accounts:detail", account.pk)
+        try:
+            accounts.save_account(form=form, by=request.user)
+        except IntegrityError:
+            form.add_error(None, TAKEN)
+        else:
+            messages.success(
+                request, f"已保存：{account.display_name}（用户名 {account.username}）"
+            )
+            return redirect("accounts:detail", account.pk)
     return render(
         request,
         "orgs/account.html",
@@ -197,6 +210,8 @@ def org_secretary(request, pk):
             )
         except Refused as refused:
             form.add_error("phone", str(refused))
+        except IntegrityError:
+            form.add_error(None, TAKEN)
         else:
             if previous is not None and previous != user:
                 messages.info(

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import notify
+from dashboard.models import Kind
 from partybuild.attachments import Accepted
 from scoring import rules
 from scoring.models import RuleSet, Warning
@@ -111,7 +112,7 @@ def file_appeal(
     notify.create(
         notify.Draft(
             user=staff,
-            kind="appeal_filed",
+            kind=Kind.APPEAL_FILED,
             title=f"{warning.organization.label}对{notice.year}年第{notice.quarter}季度预警提出申诉",
             body=reason[:200],
             url=reverse("records:appeal", args=[appeal.pk]),
@@ -159,7 +160,7 @@ def answer_appeal(
             [
                 notify.Draft(
                     user=organization.secretary,
-                    kind="appeal_answered",
+                    kind=Kind.APPEAL_ANSWERED,
                     title=f"您对{notice.year}年第{notice.quarter}季度预警的申诉{outcome}",
                     body=answer,
                     url=reverse("records:appeal", args=[appeal.pk]),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from PIL import Image
 
 from dashboard import notify
+from dashboard.models import Kind
 from orgs.models import Organization
 from partybuild.attachments import Accepted
 from scoring import rules
@@ -308,7 +309,7 @@ def _tell_secretary(organization: Organization, records: list[WorkRecord]) -> No
         drafts.append(
             notify.Draft(
                 user=organization.secretary,
-                kind="record_reviewed",
+                kind=Kind.RECORD_REVIEWED,
                 title=title,
                 body=record.comment,
                 url=reverse("records:detail", args=[record.pk]),

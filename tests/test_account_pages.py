@@ -385,3 +385,33 @@ def test_the_django_admin_is_for_developers_only(zone, login, client):
     assert login(zone.platform).get(reverse("admin:index")).status_code == 302
     developer = User.objects.create_superuser("dev", password=PASSWORD, role=Role.PLATFORM)
     assert login(developer).get(reverse("admin:index")).status_code == 200
+
+
+def test_a_username_taken_meanwhile_is_said_and_nothing_is_opened(zone, login, monkeypatch):
+    from django.db import IntegrityError
+
+    from orgs import accounts
+
+    def taken(**kwargs):
+        raise IntegrityError("unique")
+
+    monkeypatch.setattr(accounts, "create_account", taken)
+    response = login(zone.admin).post(
+        reverse("accounts:create"), {"name": "孙", "role": "staff", "username": "sun"}
+    )
+    assert response.status_code == 200
+    assert "刚被另一个账号使用" in response.content.decode()
+
+
+def test_the_migration_takes_the_admin_from_accounts_saved_before_the_rule(zone):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    User.objects.filter(pk=zone.platform.pk).update(is_staff=True)
+    developer = User.objects.create_superuser("dev", password=PASSWORD, role=Role.PLATFORM)
+    import_module("orgs.migrations.0009_admin_for_superusers_only").admin_for_superusers_only(
+        apps, None
+    )
+    assert not User.objects.get(pk=zone.platform.pk).is_staff
+    assert User.objects.get(pk=developer.pk).is_staff

@@ -98,6 +98,8 @@ def test_an_instructor_lands_on_their_own_page_listing_their_organizations(login
     page = client.get(reverse("guidance:mine")).content.decode()
     assert zone.a1.name in page
     assert reverse("scoring:status", args=[zone.a1.pk]) in page
+    year = timezone.localdate().year
+    assert reverse("scoring:sheet", args=[zone.a1.pk, year]) in page
     assert zone.a2.name not in page and zone.b1.name not in page
     assert client.get(reverse("scoring:status", args=[zone.a1.pk])).status_code == 200
     assert client.get(reverse("scoring:status", args=[zone.a2.pk])).status_code == 404
@@ -114,6 +116,9 @@ def test_an_instructor_reads_no_office_page(login, station):
 
 def test_staff_add_an_instructor_with_origin_group_batch_and_organizations(login, zone, station):
     client = login(zone.staff)
+    # Accounts are opened on the account pages, one place for all of them; the form links there.
+    page = client.get(reverse("guidance:instructor_create")).content.decode()
+    assert reverse("accounts:create") in page
     unit = CoveredUnit.objects.create(organization=zone.a2, name="甲二公司", kind="enterprise")
     response = client.post(
         reverse("guidance:instructor_create"),
@@ -274,6 +279,17 @@ def test_a_visit_to_nowhere_or_an_uncovered_enterprise_without_a_code_is_refused
     }
     page = client.post(reverse("guidance:visit_create"), base).content.decode()
     assert "请选择走访的党组织或覆盖单位" in page
+    # The form offers the instructor's own organizations only, and the units they guide.
+    assert zone.a1.name in page and zone.b1.name not in page
+    guided = CoveredUnit.objects.create(organization=zone.b1, name="乙一公司", kind="enterprise")
+    CoveredUnit.objects.create(organization=zone.b1, name="乙二公司", kind="enterprise")
+    station.instructor.covered_units.add(guided)
+    page = client.get(reverse("guidance:visit_create")).content.decode()
+    assert "乙一公司" in page and "乙二公司" not in page
+    page = client.post(
+        reverse("guidance:visit_create"), {**base, "organization": zone.b1.pk}
+    ).content.decode()
+    assert "选择一个有效的选项" in page
     page = client.post(
         reverse("guidance:visit_create"), {**base, "enterprise_name": "某企业"}
     ).content.decode()
@@ -300,6 +316,29 @@ def test_an_instructor_enters_only_visits_they_made(zone, station):
         )
     services.record_visit(visit=v, instructors=[station.leader], problems=[], user=zone.staff)
     assert Visit.objects.get().recorded_by == zone.staff
+
+
+def test_a_visit_is_corrected_by_an_instructor_who_made_it_or_the_office(login, zone, station):
+    v = visit(station, [station.instructor], organization=zone.a1)
+    url = reverse("guidance:visit_edit", args=[v.pk])
+    assert login(station.leader.user).get(url).status_code == 403
+    data = {
+        "visited_on": DAY.isoformat(),
+        "instructors": [station.instructor.pk],
+        "organization": zone.a1.pk,
+        "purpose": "回访",
+        "founded": "single",
+        "p-TOTAL_FORMS": "1",
+        "p-INITIAL_FORMS": "0",
+        "p-0-text": "新问题",
+        "p-0-owner": station.instructor.pk,
+    }
+    response = login(station.instructor.user).post(url, data)
+    assert response["Location"] == reverse("guidance:visit", args=[v.pk])
+    v.refresh_from_db()
+    assert (v.purpose, v.founded, v.recorded_by) == ("回访", "single", None)
+    assert v.problems.get().text == "新问题"
+    assert Visit.objects.count() == 1
 
 
 def test_a_problem_is_moved_by_its_owner_not_by_another_instructor(login, zone, station):
@@ -535,6 +574,23 @@ def test_a_week_record_proposes_its_counts_from_visits_solved_problems_and_atten
     assert counts == {"走访企业": 2, "帮办解决问题": 1, "组建党组织": 1, "AB岗出勤": 3}
 
 
+def test_a_week_started_early_counts_later_visits_again_and_keeps_what_was_typed(
+    login, zone, station
+):
+    rule_set = _year(station)
+    record = services.start_week(instructor=station.instructor, monday=DAY)
+    assert not record.lines.exists()
+    briefing = rule_set.items.get(source="briefing")
+    services.save_week(record=record, counts={briefing: (2, "两期")}, summary="")
+    visit(station, [station.instructor], organization=zone.a1, on=DAY + datetime.timedelta(days=2))
+    response = login(station.instructor.user).post(
+        reverse("guidance:week_edit", args=[record.pk]), {"refresh": "1"}
+    )
+    assert response["Location"] == reverse("guidance:week_edit", args=[record.pk])
+    counts = {line.item.name: (line.count, line.note) for line in record.lines.all()}
+    assert counts == {"走访企业": (1, "据系统记录"), "编写工作简报": (2, "两期")}
+
+
 def test_a_week_record_goes_through_the_three_steps_and_can_be_returned(zone, station):
     rule_set = _year(station)
     record = services.start_week(instructor=station.instructor, monday=DAY)
@@ -766,3 +822,79 @@ def test_visits_and_problems_export_from_the_web(login, zone, station):
     assert cell.value == "=HYPERLINK()" and cell.data_type == "s"
     points = client.get(reverse("guidance:points_export", args=[2025]))
     assert points.status_code == 404  # no rule set for 2025 yet
+
+
+def test_the_station_pages_read_in_a_constant_number_of_queries(login, zone, station):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule_set = _year(station)
+    item = rule_set.items.get(code="4")
+    client = login(zone.staff)
+    urls = [
+        reverse("guidance:overview"),
+        reverse("guidance:visits"),
+        reverse("guidance:problems"),
+        reverse("guidance:weeks"),
+        reverse("guidance:instructors"),
+        reverse("guidance:points", args=[2025]),
+        reverse("guidance:meetings"),
+    ]
+    period = {"start": "2025-01-01", "end": "2025-12-31"}
+
+    def counts():
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, period).status_code == 200
+            result.append(len(queries))
+        return result
+
+    def add(n):
+        monday = DAY + datetime.timedelta(weeks=n)
+        visit(
+            station,
+            [station.instructor, station.leader],
+            organization=zone.a1,
+            on=monday,
+            problems=[("问题", station.leader)],
+        )
+        record = services.start_week(instructor=station.leader, monday=monday)
+        services.save_week(record=record, counts={item: (1, "")}, summary="")
+        services.record_meeting(
+            station=station.station,
+            held_on=monday,
+            attendees=[station.instructor],
+            guests="",
+            reports={station.groups[0]: "汇报"},
+            this_week="任务",
+            user=zone.staff,
+        )
+
+    add(0)
+    few = counts()
+    for n in range(1, 6):
+        add(n)
+    assert counts() == few
+
+
+def test_each_step_is_stamped_when_it_happens_so_the_demo_reads_as_a_real_station(zone, station):
+    from scoring.demo import at, clock
+
+    _year(station)
+    record = services.start_week(instructor=station.instructor, monday=DAY)
+    moment = at(DAY + datetime.timedelta(days=4), 17)
+    with clock(moment):
+        services.take_step(record=record, user=station.instructor.user, action=StepAction.SUBMIT)
+        v = visit(
+            station,
+            [station.instructor],
+            organization=zone.a1,
+            problems=[("问题", station.instructor)],
+        )
+        task_list = services.issue_task_list(
+            station=station.station, year=2025, month=3, titles=["走访"], user=zone.staff
+        )
+    assert record.steps.get().at == moment
+    assert v.recorded_at == moment and v.problems.get().steps.get().at == moment
+    assert task_list.issued_at == moment

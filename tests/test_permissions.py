@@ -419,6 +419,16 @@ CASES = [
     ),
     Case("guidance:visit_create", G_RECORD),
     Case("guidance:visit_create", G_RECORD, method="post"),
+    # The visit is the instructor's (they made it) and the office's to correct.
+    *(
+        Case(
+            "guidance:visit_edit",
+            codes(viewer=403, secretary=403, instructor=200, xstaff=404, city=403),
+            {"pk": "g_visit"},
+            m,
+        )
+        for m in ("get", "post")
+    ),
     Case("guidance:problem_move", NOT_GET, {"pk": "g_problem"}),
     Case(
         "guidance:problem_move",

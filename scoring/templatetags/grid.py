@@ -15,7 +15,7 @@ def grid_cells(cells, editable):
     """`<td><input class="cell">` for each (value, version, note, room, records) of a row: the
     room (services.points.Room) the item's quarter leaves the cell's month rides along, for the
     browser to show; values and versions are numbers we formatted, notes are escaped. A cell
-    with work records behind it links to them (count, awarded, url of the records app)."""
+    with evidence behind it (views.points.CELL_EVIDENCE: count, awarded, url) links to it."""
     locked = "" if editable else ' readonly tabindex="-1"'
     parts = []
     for value, version, note, room, records in cells:

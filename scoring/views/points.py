@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from collections.abc import Callable
 from io import BytesIO
 from itertools import groupby
 
@@ -11,7 +12,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -20,7 +20,6 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 from partybuild.inputs import unreadable
-from records.models import WorkRecord
 
 from .. import rules
 from ..forms import ReasonForm
@@ -116,19 +115,23 @@ def to_date_line(rule_set, year, month, today):
 
 def cell_view(entry, room, records=None):
     """What a grid cell renders: (value, version, note, room, records) of templatetags.grid;
-    `records` is (count, awarded, url) of the work records behind the cell, or None."""
+    `records` is (count, awarded, url) of the evidence behind the cell (CELL_EVIDENCE), or None."""
     if entry is None:
         return ("", 0, "", room, records)
     return (fmt(entry.points), entry.version, entry.note, room, records)
 
 
-def record_links(org_ids, year, month):
-    """{(organization, item): (records, awarded, url)} of the month's submitted work records
-    (records app), in one query: each grid cell says how many support it and opens them."""
-    links = {}
-    for (org, item), (n, awarded) in WorkRecord.objects.cell_counts(org_ids, year, month).items():
-        links[(org, item)] = (n, awarded, reverse("records:review", args=[org, year, month]))
-    return links
+# Evidence that apps built on scoring keep behind the grid's cells: functions of (organization
+# ids, year, month) answering {(organization, item): (count, awarded, url)} in one query each,
+# so that the grid's query count stays constant. The work records (records app) register one.
+CELL_EVIDENCE: list[Callable[[list[int], int, int], dict]] = []
+
+
+def cell_evidence(org_ids, year, month):
+    found = {}
+    for source in CELL_EVIDENCE:
+        found.update(source(org_ids, year, month))
+    return found
 
 
 def majors_in_order(items):
@@ -171,7 +174,7 @@ def grid(request, year, month):
         for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
     }
     room = rooms(org_ids=org_ids, year=year, items=items, months=[month])
-    records = record_links(org_ids, year, month)
+    records = cell_evidence(org_ids, year, month)
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()

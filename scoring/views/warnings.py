@@ -1,6 +1,7 @@
 """按季预警: a quarter's warnings (live, or frozen once published), publishing the notice, the
 printable notice and its Excel sheet."""
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
@@ -14,7 +15,6 @@ from django.utils import timezone
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
-from records.models import Appeal
 
 from .. import rules
 from ..forms import LevelFilterForm, PublishForm
@@ -300,6 +300,11 @@ def _visible_warnings(request, notice):
     return access.in_scope(request.user, notice.warnings.all())
 
 
+# What apps built on scoring show beside a published notice, never in it: functions of
+# (notice, user) answering (template, context) or None. The appeals (records app) add one.
+NOTICE_ASIDES: list[Callable[..., tuple[str, dict] | None]] = []
+
+
 @access.zone_required
 def notice_print(request, year, quarter):
     """The printable notice: whole for the office and the readers above it, an excerpt of
@@ -322,13 +327,7 @@ def notice_print(request, year, quarter):
             "rule_set": RuleSet.objects.get(zone=request.zone, year=year),
             "excerpt": excerpt,
             "warned_total": notice.warnings.count(),
-            # Appeals are answered beside the notice, never in it (records app).
-            "appeals": access.in_scope(
-                request.user,
-                Appeal.objects.filter(warning__notice=notice).select_related(
-                    "warning__organization"
-                ),
-            ),
+            "asides": [aside for add in NOTICE_ASIDES if (aside := add(notice, request.user))],
         },
     )
 

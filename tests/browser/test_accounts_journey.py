@@ -24,6 +24,7 @@ def test_staff_reset_a_secretarys_password_and_the_secretary_chooses_their_own(
     # Printing is the browser's dialog: noted here instead of opened.
     page.add_init_script("window.print = () => { window.__printed = true; };")
     sign_in(zone.staff)
+    page.get_by_role("button", name="组织管理").click()
     page.get_by_role("link", name="账号管理").click()
     expect(page.get_by_role("heading", name="账号管理")).to_be_visible()
     page.get_by_label("姓名、用户名或手机号").fill("secretary")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from guidance import rules, services
-from guidance.models import Problem, ProblemState, RecordState, TaskList, WeekRecord
+from guidance.models import Problem, ProblemState, RecordState, TaskList, Visit, WeekRecord
 
 from .conftest import eventually
 
@@ -141,3 +141,62 @@ def test_a_visit_a_problem_a_week_through_three_steps_a_closed_month_and_the_yea
     mine = next(row for row in rows[2:] if row[1] == station.instructor.name)
     # One visit (1.0), one solved problem (2.0), one briefing (1.0).
     assert mine[-3] == 4.0
+
+
+def test_no_station_page_an_instructor_opens_scrolls_sideways_on_a_phone(
+    zone, station, sign_in, screenshot
+):
+    from .test_phone import MEASURE
+
+    today = timezone.localdate()
+    services.create_rule_set(station=station.station, year=today.year)
+    services.issue_task_list(
+        station=station.station,
+        year=today.year,
+        month=today.month,
+        titles=["走访"],
+        user=zone.staff,
+    )
+    visit = services.record_visit(
+        visit=Visit(
+            station=station.station, visited_on=today, organization=zone.a1, purpose="走访"
+        ),
+        instructors=[station.instructor],
+        problems=[services.NewProblem("企业用工难，希望协调招聘会", station.instructor)],
+        user=None,
+    )
+    record = services.start_week(instructor=station.instructor, monday=rules.monday_of(today))
+    page = sign_in(station.instructor.user)
+    page.set_viewport_size(PHONE)
+    urls = [
+        "/station/me/",
+        "/station/",
+        "/station/visits/",
+        f"/station/visits/{visit.pk}/",
+        "/station/visits/new/",
+        "/station/problems/",
+        "/station/tasks/",
+        f"/station/tasks/{today.year}/{today.month}/",
+        "/station/roster/",
+        "/station/weeks/",
+        f"/station/weeks/{record.pk}/",
+        f"/station/weeks/{record.pk}/edit/",
+        "/station/meetings/",
+        "/station/decisions/",
+        "/station/instructors/",
+        f"/station/instructors/{station.instructor.pk}/",
+        "/station/rules/",
+        f"/station/rules/{today.year}/",
+        f"/station/points/{today.year}/",
+        f"/status/{zone.a1.pk}/",
+    ]
+    problems = []
+    for number, url in enumerate(urls):
+        page.goto(url)
+        measured = page.evaluate(MEASURE)
+        if measured["width"] > PHONE["width"]:
+            problems.append(f"{url} is {measured['width']} px wide")
+        if measured["small"]:
+            problems.append(f"{url} has text under 12 px: {measured['small']}")
+        screenshot(f"phone-instructor-{number:02d}")
+    assert problems == []
