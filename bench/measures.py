@@ -8,6 +8,7 @@ import time
 
 from django.db import connection
 
+from bench import registry
 from bench.province import measured_zone
 from bench.tools import (
     RAW_QUARTER,
@@ -79,6 +80,8 @@ def run(*, args, url, zone_url, years, say):
 
     say("导入 304 个组织的月度模板…")
     results.append(("导入 304 个组织的月度模板", _import(args, zone, years), None, "—", None))
+
+    results.extend(registry.measure(runs=args.runs, say=say))
 
     say("页面：省级数据库与单区数据库对比…")
     pages = _pages(args, url, zone_url, say)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import AccountEvent, AccountEventKind, Organization, Region, Role, User, Zone
-from .services import Refused, set_secretary
+from .services import Refused, set_secretaries, set_secretary
 
 # Read off a printed slip: no 0/O, 1/l/I look-alikes.
 SLIP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -57,25 +57,51 @@ def open_secretary_account(
     """The secretary account of `organization` for the person `name` with mobile `phone`
     (the username, by rule): linked if it exists, created with a one-time password if not.
     Returns the account and its one-time password (None for an existing account)."""
-    user = User.objects.filter(username=phone).first()
-    password = None
-    if user is None:
-        user = User.objects.create_user(
-            username=phone,
-            last_name=name,
-            phone=phone,
-            role=Role.SECRETARY,
-            zone=organization.zone,
-        )
-        password = issue_one_time_password(user=user)
-        record(user=user, kind=AccountEventKind.CREATED, by=by, detail=organization.name)
-    elif user.role != Role.SECRETARY or user.zone_id != organization.zone_id:
-        raise Refused(f"手机号 {phone} 已是本区以外或非书记角色的账号，不能作为本组织书记。")
-    elif user.last_name != name or user.first_name:
-        user.last_name, user.first_name = name, ""
-        user.save(update_fields=["last_name", "first_name"])
-    set_secretary(organization=organization, user=user, by=by)
-    return user, password
+    return open_secretary_accounts(openings=[(organization, name, phone)], by=by)[0]
+
+
+@transaction.atomic
+def open_secretary_accounts(
+    *, openings: list[tuple[Organization, str, str]], by: User | None
+) -> list[tuple[User, str | None]]:
+    """`open_secretary_account` for many (organization, name, phone) at once, in the same
+    few queries however many there are: the registry import opens a zone's 304 accounts, or
+    a city's 10,000, in one go. Returns (account, one-time password or None) per opening."""
+    phones = [phone for _, _, phone in openings]
+    if len(set(phones)) != len(phones):
+        raise Refused("同一手机号不能同时任多个组织的书记。")
+    found = {u.username: u for u in User.objects.filter(username__in=phones)}
+    new, renamed, passwords = [], [], {}
+    for organization, name, phone in openings:
+        user = found.get(phone)
+        if user is None:
+            passwords[phone] = one_time_password()
+            found[phone] = User(
+                username=phone,
+                last_name=name,
+                phone=phone,
+                role=Role.SECRETARY,
+                zone_id=organization.zone_id,
+                password=one_time_hash(passwords[phone]),
+                must_change_password=True,
+            )
+            new.append((found[phone], organization))
+        elif user.role != Role.SECRETARY or user.zone_id != organization.zone_id:
+            raise Refused(f"手机号 {phone} 已是本区以外或非书记角色的账号，不能作为本组织书记。")
+        elif user.last_name != name or user.first_name:
+            user.last_name, user.first_name = name, ""
+            renamed.append(user)
+    User.objects.bulk_create([user for user, _ in new], batch_size=1000)
+    User.objects.bulk_update(renamed, ["last_name", "first_name"], batch_size=1000)
+    AccountEvent.objects.bulk_create(
+        (
+            AccountEvent(user=user, kind=AccountEventKind.CREATED, by=by, detail=org.name[:200])
+            for user, org in new
+        ),
+        batch_size=1000,
+    )
+    set_secretaries(pairs=[(org, found[phone]) for org, _, phone in openings], by=by)
+    return [(found[phone], passwords.get(phone)) for phone in phones]
 
 
 def record(*, user: User, kind: str, by: User | None, detail: str = "") -> None:

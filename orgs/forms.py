@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from . import credit_code
 from .models import (
     MAX_MEMBERS,
     MIN_MEMBERS,
     PARTY_FOUNDED,
-    TERM_NOTICE_MONTHS,
     ZONE_ROLES,
     CoveredUnit,
     Kind,
@@ -142,7 +142,10 @@ class CoveredUnitForm(forms.ModelForm):
             field.widget.attrs["class"] = css
 
     def clean_credit_code(self):
-        return self.cleaned_data["credit_code"].strip().upper()
+        code = self.cleaned_data["credit_code"].strip().upper()
+        if code and (why := credit_code.problem(code)):
+            raise forms.ValidationError(f"{why}。")
+        return code
 
 
 class BaseCoveredUnitFormSet(forms.BaseInlineFormSet):
@@ -233,7 +236,7 @@ class OrganizationFilterForm(forms.Form):
     term = forms.ChoiceField(
         label="届满",
         required=False,
-        choices=[("", "全部"), ("due", f"{TERM_NOTICE_MONTHS} 个月内届满（含已届满）")],
+        choices=[("", "全部"), ("due", "将至或已届满")],
     )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
 

@@ -26,7 +26,7 @@ from partybuild import xlsx
 from partybuild.inputs import unreadable
 
 from . import credit_code
-from .accounts import open_secretary_account
+from .accounts import open_secretary_accounts
 from .forms import BRANCH_KINDS, PARENT_KINDS
 from .models import (
     MAX_MEMBERS,
@@ -310,11 +310,12 @@ class _Row:
             self.problem(title, text, f"最多 {max_length} 字，这里有 {len(text)} 字")
         return text
 
-    def choice(self, title: str, choices: dict[str, str], *, required: bool = True) -> str:
+    def choice(
+        self, title: str, choices: dict[str, str], shown: list[str], *, required: bool = True
+    ) -> str:
         text = _normal(self.text(title, required=required))
         if text and text not in choices:
-            allowed = "、".join(dict.fromkeys(k for k in choices if not k.isascii() or len(k) == 1))
-            self.problem(title, text, f"不是可选的{title}（可选：{allowed}）")
+            self.problem(title, text, f"不是可选的{title}（可选：{'、'.join(shown)}）")
             return ""
         return choices.get(text, "")
 
@@ -328,9 +329,7 @@ class _Row:
                 self.problem(title, "", "必填，不能空白")
             return None
         number: int | None = None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             number = value
         elif isinstance(value, float) and value.is_integer():
             number = int(value)
@@ -365,7 +364,8 @@ class _Row:
 
 
 def _sheet_rows(workbook: Any, name: str, titles: list[str]) -> tuple[list[_Row], list[Problem]]:
-    """The non-empty rows of sheet `name` under its header row, and the header's problems."""
+    """The non-empty rows of sheet `name` under its header row, and the cells filled in
+    beside the registry's columns (refused: importing without them would drop them)."""
     if name not in workbook.sheetnames:
         raise xlsx.FileRefused(f"文件中没有“{name}”工作表，请使用下载的名册模板。")
     ws = workbook[name]
@@ -441,13 +441,13 @@ def read(data: bytes, filename: str) -> tuple[list[OrgRow], list[UnitRow], list[
             code=code,
             name=r.text("组织名称", required=True),
             short_name=r.text("简称", required=True, max_length=40),
-            kind=r.choice("组织类别", KIND_BY_LABEL),
-            sector=r.choice("类型", SECTOR_BY_LABEL),
+            kind=r.choice("组织类别", KIND_BY_LABEL, Kind.labels),
+            sector=r.choice("类型", SECTOR_BY_LABEL, Sector.labels),
             parent=r.text("上级组织编码", max_length=20).upper(),
             member_count=r.integer("党员人数", MIN_MEMBERS, MAX_MEMBERS, required=True) or 0,
             founded_on=founded or today,
             is_demo_point=r.flag("党建示范点", YES, NO),
-            tier=r.choice("初始分类", TIERS, required=False),
+            tier=r.choice("初始分类", TIERS, Tier.values, required=False),
             secretary_name=r.text("书记姓名", max_length=30),
             phone=phone,
             term_ends_on=r.date("届满日期", required=False),
@@ -467,7 +467,7 @@ def read(data: bytes, filename: str) -> tuple[list[OrgRow], list[UnitRow], list[
                 organization=r.text("所属组织编码", required=True, max_length=20).upper(),
                 name=r.text("单位名称", required=True),
                 credit_code=code,
-                kind=r.choice("单位类型", UNIT_KIND_BY_LABEL),
+                kind=r.choice("单位类型", UNIT_KIND_BY_LABEL, CoveredUnit.Kind.labels),
                 employee_count=r.integer("职工人数", 0, 1_000_000, required=False),
             )
         )
@@ -719,12 +719,14 @@ def _check_phones(zone: Zone, rows: list[OrgRow], existing: dict[str, Organizati
     users = User.objects.filter(Q(username__in=phones) | Q(phone__in=phones)).select_related("zone")
     by_row = {r.phone: r for r in rows if r.phone}
     for user in users:
-        for phone in {user.username, user.phone} & set(phones):
+        for phone in {user.username, user.phone} & by_row.keys():
             r = by_row[phone]
             if user.username != phone:
                 why = f"手机号已登记在账号“{user.username}”上，请先在账号管理中处理该账号"
             elif user.role != Role.SECRETARY or user.zone_id != zone.pk:
                 why = "该手机号已是本区以外或非书记角色的账号，不能作为本组织书记"
+            elif not user.is_active:
+                why = "该手机号的书记账号已停用，请先在账号管理中启用"
             else:
                 continue
             problems.append(_cell(ORG_SHEET, r.row, "书记手机号", phone, why))
@@ -1029,15 +1031,17 @@ def apply(*, plan: Plan, by: User | None, source: str, deactivate: Collection[in
     ]
     TierAssignment.objects.bulk_create(tiers, batch_size=1000)
 
-    opened = []
-    for r in plan.rows:
-        if r.phone and (r.code in plan.secretary_changes or r.code not in existing):
-            org = orgs[r.code]
-            user, password = open_secretary_account(
-                organization=org, name=r.secretary_name, phone=r.phone, by=by
-            )
-            if password is not None:
-                opened.append(Opened(org, user, password))
+    openings = [
+        (orgs[r.code], r.secretary_name, r.phone)
+        for r in plan.rows
+        if r.phone and (r.code in plan.secretary_changes or r.code not in existing)
+    ]
+    accounts = open_secretary_accounts(openings=openings, by=by)
+    opened = [
+        Opened(org, user, password)
+        for (org, _, _), (user, password) in zip(openings, accounts, strict=True)
+        if password is not None
+    ]
     return Applied(
         created=len(new),
         changed=len(plan.changed),

@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import signals
@@ -54,21 +55,51 @@ def save_organization(*, form, units):
 def set_secretary(*, organization: Organization, user: User | None, by: User | None) -> None:
     """Make `user` the secretary of `organization` (None unlinks), closing the previous
     secretary's term: their access to the organization ends with their next request."""
-    current = SecretaryTerm.objects.filter(organization=organization, ended_at__isnull=True)
-    if user is not None and current.filter(user=user).exists():
+    if user is not None:
+        set_secretaries(pairs=[(organization, user)], by=by)
+        return
+    SecretaryTerm.objects.filter(organization=organization, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    organization.secretary = None
+    Organization.objects.filter(pk=organization.pk).update(secretary=None)
+
+
+@transaction.atomic
+def set_secretaries(*, pairs: list[tuple[Organization, User]], by: User | None) -> None:
+    """`set_secretary` for many (organization, user) pairs at once, in the same few queries
+    however many there are. A pair whose user already holds the office is left as it is;
+    otherwise the organization's open term and the user's open term elsewhere close (the user
+    leaves that organization), and a new term opens."""
+    held = dict(
+        SecretaryTerm.objects.filter(
+            organization__in=[o.pk for o, _ in pairs], ended_at__isnull=True
+        ).values_list("organization", "user")
+    )
+    pairs = [(o, u) for o, u in pairs if held.get(o.pk) != u.pk]
+    if not pairs:
         return
     now = timezone.now()
-    current.update(ended_at=now)
-    if user is not None:
-        SecretaryTerm.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
-        Organization.objects.filter(secretary=user).exclude(pk=organization.pk).update(
-            secretary=None
-        )
-        SecretaryTerm.objects.create(
-            organization=organization, user=user, started_at=now, changed_by=by
-        )
-    organization.secretary = user
-    Organization.objects.filter(pk=organization.pk).update(secretary=user)
+    organizations, users = [o.pk for o, _ in pairs], [u.pk for _, u in pairs]
+    SecretaryTerm.objects.filter(ended_at__isnull=True).filter(
+        Q(organization__in=organizations) | Q(user__in=users)
+    ).update(ended_at=now)
+    # Unlinked first: the secretary field is one-to-one, and a user may move between two of
+    # the organizations.
+    Organization.objects.filter(
+        Q(pk__in=organizations, secretary__isnull=False) | Q(secretary__in=users)
+    ).update(secretary=None)
+    SecretaryTerm.objects.bulk_create(
+        (SecretaryTerm(organization=o, user=u, started_at=now, changed_by=by) for o, u in pairs),
+        batch_size=1000,
+    )
+    # The secretary is the holder of the open term: one statement for all of them.
+    holder = SecretaryTerm.objects.filter(organization=OuterRef("pk"), ended_at__isnull=True)
+    Organization.objects.filter(pk__in=organizations).update(
+        secretary=Subquery(holder.values("user")[:1])
+    )
+    for organization, user in pairs:
+        organization.secretary = user
 
 
 def assign_tier(*, organization, year, tier, source, reason, user):

@@ -27,7 +27,7 @@ def org_form(zone, **overrides):
         "units-MAX_NUM_FORMS": "1000",
         "units-0-name": "安徽测试科技有限公司",
         "units-0-kind": "enterprise",
-        "units-0-credit_code": "91341500MA2TEXT001",
+        "units-0-credit_code": "91341500MA2TEXT00J",
         "units-0-employee_count": "120",
     }
     data.update(overrides)
@@ -271,7 +271,7 @@ def test_it_starts_a_new_organization_under_the_parent_in_the_link(zone, login):
 
 def test_it_shows_that_a_credit_code_is_registered_under_another_organization(zone, login):
     CoveredUnit.objects.create(
-        organization=zone.b1, name="已登记公司", kind="enterprise", credit_code="91341500MA2TEXT001"
+        organization=zone.b1, name="已登记公司", kind="enterprise", credit_code="91341500MA2TEXT00J"
     )
     response = login(zone.admin).post(reverse("orgs:create"), org_form(zone))
     assert response.status_code == 200
@@ -285,7 +285,7 @@ def test_it_names_the_row_that_repeats_a_credit_code_of_the_same_form(zone, logi
         {
             "units-1-name": "安徽测试科技有限公司分公司",
             "units-1-kind": "enterprise",
-            "units-1-credit_code": "91341500ma2text001",
+            "units-1-credit_code": "91341500ma2text00j",
         }
     )
     response = login(zone.admin).post(reverse("orgs:create"), data)
@@ -307,3 +307,10 @@ def test_a_null_character_in_a_form_is_named_for_what_it_is(zone, login):
     assert response.status_code == 200
     assert "含有不可见的空字符" in response.content.decode()
     assert "不允许是用空字符串" not in response.content.decode()
+
+
+def test_a_credit_code_with_a_wrong_check_character_is_refused_on_the_form(zone, login):
+    data = org_form(zone, **{"units-0-credit_code": "91341500MA2TEXT001"})
+    response = login(zone.admin).post(reverse("orgs:create"), data)
+    assert not Organization.objects.filter(code="NEW-1").exists()
+    assert "校验位错误：按前 17 位计算，第 18 位应为 J" in response.content.decode()

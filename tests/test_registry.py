@@ -19,6 +19,7 @@ from orgs.models import (
     TierAssignment,
     TierSource,
     User,
+    Zone,
 )
 from orgs.services import create_zone
 from partybuild.xlsx import FileRefused
@@ -459,3 +460,48 @@ def test_kind_of_root_row_is_checked(zone):
     found = problems(zone, rows)
     assert found[0][2] == "D"
     assert Kind.WORKING_COMMITTEE.label in found[0][4]
+
+
+def test_two_organizations_can_swap_their_secretaries_in_one_import(zone):
+    imported(zone, THREE)
+    swapped = [
+        THREE[0],
+        {**THREE[1], "书记姓名": "李四", "书记手机号": "13800000002"},
+        {**THREE[2], "书记姓名": "张三", "书记手机号": "13800000001"},
+    ]
+    _, applied = imported(zone, swapped)
+    assert applied.opened == []
+    holders = dict(
+        Organization.objects.filter(code__in=["CC-1", "CC-2"]).values_list(
+            "code", "secretary__username"
+        )
+    )
+    assert holders == {"CC-1": "13800000002", "CC-2": "13800000001"}
+    open_terms = SecretaryTerm.objects.filter(
+        ended_at__isnull=True, organization__code__startswith="CC-"
+    )
+    assert open_terms.count() == 2
+    assert SecretaryTerm.objects.filter(ended_at__isnull=False).count() == 2
+
+
+def test_a_phone_of_a_deactivated_secretary_is_named(zone):
+    make_user("13900000009", Role.SECRETARY, zone=zone.zone, is_active=False)
+    rows = [org_row("CC-1", "ROOT", 书记姓名="甲", 书记手机号="13900000009")]
+    assert problems(zone, rows) == [
+        (
+            registry.ORG_SHEET,
+            2,
+            "L",
+            "13900000009",
+            "该手机号的书记账号已停用，请先在账号管理中启用",
+        )
+    ]
+
+
+def test_the_benchs_city_registry_imports_and_imports_again_unchanged(db, monkeypatch):
+    from bench import registry as bench_registry
+
+    monkeypatch.setattr(bench_registry, "ORGS", 150)
+    first, again, _ = bench_registry.one_run(bench_registry.registry_file("RGBENCH", 150))
+    assert first > 0 and again > 0
+    assert not Zone.objects.filter(code="RGBENCH").exists()  # rolled back
