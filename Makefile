@@ -26,8 +26,10 @@ run: $(STAMP)
 	@echo "打开 http://127.0.0.1:$(PORT) ，用上面的演示账号登录。"
 	$(RUN_ENV) $(BIN)/gunicorn partybuild.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
+# One worker per core; a module's tests stay on one worker, so its data is built once.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -57,6 +57,9 @@ class Kind(models.TextChoices):
     REPORT_RETURNED = "report_returned", "整改被退回"
     REPORT_ACCEPTED = "report_accepted", "整改已销号"
     MONTH_DEADLINE = "month_deadline", "月度关账提醒"
+    RECORD_REVIEWED = "record_reviewed", "工作记录审核"
+    APPEAL_FILED = "appeal_filed", "收到申诉"
+    APPEAL_ANSWERED = "appeal_answered", "申诉已答复"
 
 
 class NotificationQuerySet(models.QuerySet):

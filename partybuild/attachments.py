@@ -2,7 +2,8 @@
 called, and stored as what they claim to be.
 
 - PDF: parsed (pypdf); refused if it cannot be read or carries active content (JavaScript,
-  launch actions, embedded files, forms that submit, rich media, actions run on opening).
+  launch actions, embedded files, forms that submit, rich media, actions run on opening);
+  stored without whatever follows its last end-of-file marker.
 - JPEG and PNG: decoded in full (Pillow) and re-encoded, which drops whatever rides after or
   inside the image (an HTML tail, EXIF with the phone's location) and turns the picture the
   way the phone meant it.
@@ -128,7 +129,9 @@ def _pdf(data: bytes) -> bytes:
         raise refused("PDF 文件已损坏或不是真正的 PDF，请重新导出后上传。") from None
     if active:
         raise refused(f"PDF 文件含有可执行的内容（{active}），已拒绝；请打印为 PDF 后重新上传。")
-    return data
+    # What rides after the last end-of-file marker is no part of the document (a zip there
+    # makes the file a zip as well): it is not stored.
+    return data[: data.rindex(b"%%EOF") + len(b"%%EOF")] + b"\n"
 
 
 def _active_content(root: Any) -> str | None:

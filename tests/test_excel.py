@@ -460,6 +460,19 @@ def test_a_formula_cell_is_refused_by_name_and_never_clears_a_value(
     assert PointEntry.objects.get().points == D("2.5")
 
 
+def test_a_formula_in_the_code_column_is_refused_as_a_formula(zone, items, rule_set, login):
+    """It was refused as a missing code (the files probe saw it): say what the cell is."""
+    wb = openpyxl.load_workbook(BytesIO(template(rule_set)))
+    wb.worksheets[0]["A6"] = '="A-"&1'
+    out = BytesIO()
+    wb.save(out)
+    response = upload(login(zone.staff), out.getvalue())
+    [problem] = response.context["problems"]
+    assert (problem.row, problem.column) == (6, "A")
+    assert "单元格是公式" in problem.reason
+    assert not ImportBatch.objects.exists()
+
+
 def test_error_dates_and_booleans_in_a_file_are_refused_never_cleared(zone, items, rule_set, login):
     import datetime
 

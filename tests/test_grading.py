@@ -415,3 +415,19 @@ def test_a_finalized_year_reads_back_the_same_rows_it_stored(zone, rule_set, yea
     assert [(r.code, r.total, r.grade) for r in as_floats] == [
         (r.code, float(r.total), r.grade) for r in live
     ]
+
+
+def test_a_finalized_years_pages_show_an_empty_list_when_nothing_matches(
+    zone, rule_set, year, login
+):
+    """A search that finds nobody, or "changed only" with nothing changed, is an empty page
+    (an input probe found both answering 500)."""
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
+    client = login(zone.staff)
+
+    grading = client.get(reverse("scoring:grading", args=[2025]), {"q": "没有这个支部"})
+    tiers = client.get(reverse("scoring:tiers", args=[2025]), {"changed": "1"})
+
+    assert grading.status_code == 200 and tiers.status_code == 200
+    assert "甲一支部" not in grading.content.decode()
+    assert "甲一支部" not in tiers.content.decode()

@@ -155,6 +155,17 @@ def test_images_are_decoded_and_stored_re_encoded_without_what_rode_along(
         assert 0x8825 not in image.getexif()
 
 
+def test_a_pdf_is_stored_without_what_follows_its_end(zone, task, login):
+    """A zip appended to a PDF made the stored file a zip as well (the files probe found it
+    kept): only the document is stored."""
+    content = PDF + docx_bytes()
+    submit(login(zone.secretary), task, attachment=SimpleUploadedFile("a.pdf", content))
+    task.refresh_from_db()
+    stored = task.attachment.read()
+    assert task.status == Status.SUBMITTED
+    assert b"PK\x03\x04" not in stored and stored.rstrip() == PDF.rstrip()
+
+
 def test_a_long_file_name_keeps_its_extension(zone, task, login):
     name = "整" * 300 + ".pdf"
     submit(login(zone.secretary), task, attachment=SimpleUploadedFile(name, PDF))

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from collections.abc import Callable
 from io import BytesIO
 from itertools import groupby
 
@@ -112,11 +113,25 @@ def to_date_line(rule_set, year, month, today):
     return rules.pro_rated_line(rule_set.warning_threshold, counted), counted < 3
 
 
-def cell_view(entry, room):
-    """What a grid cell renders: (value, version, note, room) of templatetags.grid."""
+def cell_view(entry, room, records=None):
+    """What a grid cell renders: (value, version, note, room, records) of templatetags.grid;
+    `records` is (count, awarded, url) of the evidence behind the cell (CELL_EVIDENCE), or None."""
     if entry is None:
-        return ("", 0, "", room)
-    return (fmt(entry.points), entry.version, entry.note, room)
+        return ("", 0, "", room, records)
+    return (fmt(entry.points), entry.version, entry.note, room, records)
+
+
+# Evidence that apps built on scoring keep behind the grid's cells: functions of (organization
+# ids, year, month) answering {(organization, item): (count, awarded, url)} in one query each,
+# so that the grid's query count stays constant. The work records (records app) register one.
+CELL_EVIDENCE: list[Callable[[list[int], int, int], dict]] = []
+
+
+def cell_evidence(org_ids, year, month):
+    found = {}
+    for source in CELL_EVIDENCE:
+        found.update(source(org_ids, year, month))
+    return found
 
 
 def majors_in_order(items):
@@ -159,6 +174,7 @@ def grid(request, year, month):
         for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
     }
     room = rooms(org_ids=org_ids, year=year, items=items, months=[month])
+    records = cell_evidence(org_ids, year, month)
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()
@@ -171,7 +187,11 @@ def grid(request, year, month):
             {
                 "org": org,
                 "cells": [
-                    cell_view(entries.get((org.pk, item.pk)), room[(org.pk, item.pk, month)])
+                    cell_view(
+                        entries.get((org.pk, item.pk)),
+                        room[(org.pk, item.pk, month)],
+                        records.get((org.pk, item.pk)),
+                    )
                     for item in items
                 ],
                 "month_total": quarter_months[month],

@@ -2,6 +2,7 @@
 
 from array import array
 from bisect import bisect_right
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -36,6 +37,10 @@ from ..standings import (
 )
 
 RANKS_TTL = 60
+# Panels that apps built on scoring add to an organization's page: functions of
+# (organization, user, today, warned ever) answering (template, context) or None. The appeals
+# (records app) add one.
+STATUS_PANELS: list[Callable[..., tuple[str, dict] | None]] = []
 CHART = {"width": 900, "height": 220, "top": 18, "bottom": 26, "left": 30}
 
 
@@ -293,6 +298,11 @@ def status(request, pk):
             ),
             "tasks": tasks,
             "reports_for_it": access.is_secretary_of(request.user, org),
+            "panels": [
+                panel
+                for add in STATUS_PANELS
+                if (panel := add(org, request.user, today, bool(stamps.tasks)))
+            ],
         },
     )
 

@@ -1,6 +1,7 @@
 """按季预警: a quarter's warnings (live, or frozen once published), publishing the notice, the
 printable notice and its Excel sheet."""
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
@@ -299,6 +300,11 @@ def _visible_warnings(request, notice):
     return access.in_scope(request.user, notice.warnings.all())
 
 
+# What apps built on scoring show beside a published notice, never in it: functions of
+# (notice, user) answering (template, context) or None. The appeals (records app) add one.
+NOTICE_ASIDES: list[Callable[..., tuple[str, dict] | None]] = []
+
+
 @access.zone_required
 def notice_print(request, year, quarter):
     """The printable notice: whole for the office and the readers above it, an excerpt of
@@ -321,6 +327,7 @@ def notice_print(request, year, quarter):
             "rule_set": RuleSet.objects.get(zone=request.zone, year=year),
             "excerpt": excerpt,
             "warned_total": notice.warnings.count(),
+            "asides": [aside for add in NOTICE_ASIDES if (aside := add(notice, request.user))],
         },
     )
 

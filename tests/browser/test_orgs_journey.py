@@ -8,7 +8,8 @@ def test_staff_filter_the_organization_list_by_tier(zone, sign_in, screenshot):
     page = sign_in(zone.staff)
     # Staff land on the dashboard; the organization list is in the menu.
     expect(page).to_have_url(f"{page.url.split('/dashboard/')[0]}/dashboard/")
-    page.get_by_role("link", name="组织管理").click()
+    page.get_by_role("button", name="组织管理").click()
+    page.get_by_role("link", name="党组织列表").click()
     expect(page.get_by_role("heading", name="党组织")).to_be_visible()
     page.get_by_label("年度").fill("2025")
     page.get_by_label("分类", exact=True).select_option("C")
