@@ -56,8 +56,16 @@ SELECT organization_id,
        SUM(points) FILTER (WHERE month <= 3), SUM(points) FILTER (WHERE month BETWEEN 4 AND 6),
        SUM(points) FILTER (WHERE month BETWEEN 7 AND 9), SUM(points) FILTER (WHERE month >= 10),
        SUM(points)
-FROM {table} WHERE year = %s AND points IS NOT NULL
+FROM scoring_pointentry WHERE year = %s AND points IS NOT NULL
   AND organization_id IN (SELECT id FROM orgs_organization WHERE zone_id = %s)
+GROUP BY organization_id
+"""
+RAW_YEAR_OF_ZONE_PARTITION = """
+SELECT organization_id,
+       SUM(points) FILTER (WHERE month <= 3), SUM(points) FILTER (WHERE month BETWEEN 4 AND 6),
+       SUM(points) FILTER (WHERE month BETWEEN 7 AND 9), SUM(points) FILTER (WHERE month >= 10),
+       SUM(points)
+FROM bench_points_by_zone WHERE year = %s AND points IS NOT NULL AND zone_id = %s
 GROUP BY organization_id
 """
 

@@ -28,13 +28,20 @@ from scoring.standings import ZERO, recent_quarters, scorecard_of
 DUE_SOON_DAYS = 3
 
 
-def working_month(zone: Zone, today: datetime.date) -> tuple[int, int] | None:
+def zone_rule_sets(zone: Zone, today: datetime.date) -> dict[int, RuleSet]:
+    """{year: rule set} of the zone over the years the dashboard reads (the eight quarters up
+    to this one reach two years back), from one query."""
+    years = range(today.year - 2, today.year + 1)
+    return {rs.year: rs for rs in RuleSet.objects.filter(zone=zone, year__in=years)}
+
+
+def working_month(
+    zone: Zone, today: datetime.date, rule_sets: dict[int, RuleSet]
+) -> tuple[int, int] | None:
     """The month the office is entering now: last month while its close deadline is not over
-    and it is still open, otherwise this month. None when the zone has no rule set for it."""
+    and it is still open, otherwise this month. None when the zone has no rule set for it.
+    `rule_sets` are the zone's (`zone_rule_sets`)."""
     year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    rule_sets = {
-        rs.year: rs for rs in RuleSet.objects.filter(zone=zone, year__in={year, today.year})
-    }
     last = rule_sets.get(year)
     if last and today <= last.close_deadline(month):
         closed = Period.objects.filter(zone=zone, year=year, month=month, closed=True).exists()
@@ -152,13 +159,15 @@ class Grades:
     table: dict  # {"rows": [(sector label, [count per grade], total)], "totals", "all"}
 
 
-def grades_by_sector(zone: Zone, organizations: OrganizationQuerySet, year: int) -> Grades | None:
-    """The year's grades of the organizations by sector: as stored once the year is finalized,
-    else as the grading page computes them now (the rule applied to each distinct total, the
-    organizations counted in the database). None when the year has no rule set."""
-    rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
+def grades_by_sector(
+    zone: Zone, organizations: OrganizationQuerySet, rule_set: RuleSet | None
+) -> Grades | None:
+    """The grades of the rule set's year of the organizations by sector: as stored once the
+    year is finalized, else as the grading page computes them now (the rule applied to each
+    distinct total, the organizations counted in the database). None without a rule set."""
     if rule_set is None:
         return None
+    year = rule_set.year
     finalized = YearState.objects.filter(zone=zone, year=year, finalized=True).exists()
     counts: dict[tuple[str, int], int] = {}
     if finalized:
@@ -217,14 +226,18 @@ class QuarterAverage:
 
 
 def quarter_averages(
-    zone: Zone, organizations: OrganizationQuerySet, today: datetime.date, count: int = 8
+    organizations: OrganizationQuerySet,
+    today: datetime.date,
+    rule_sets: dict[int, RuleSet],
+    count: int = 8,
 ) -> list[QuarterAverage]:
     """The average quarter total of the organizations over the last `count` quarters, the
-    running one last (预估). One query: a scorecard relation per year."""
+    running one last (预估), in the years the zone has `rule_sets` for. One query: a scorecard
+    relation per year."""
     current = (today.year, rules.quarter_of(today.month))
     periods = recent_quarters(*current, count)
     years = sorted({y for y, _ in periods})
-    ruled = set(RuleSet.objects.filter(zone=zone, year__in=years).values_list("year", flat=True))
+    ruled = set(rule_sets)
     cards = {f"card{y}": scorecard_of(y) for y in years}
     averages = organizations.annotate(**cards).aggregate(
         **{

@@ -83,11 +83,12 @@ def _percent(share):
 def dashboard(request):
     zone, user = request.zone, request.user
     today, now = timezone.localdate(), timezone.now()
-    at = figures.working_month(zone, today)
+    rule_sets = figures.zone_rule_sets(zone, today)
+    at = figures.working_month(zone, today, rule_sets)
     if at is None:
         return render(request, "dashboard/no_rules.html")
     year, month = at
-    rule_set = RuleSet.objects.get(zone=zone, year=year)
+    rule_set = rule_sets[year]
     scope = _scope(request)
     form, organizations = _filtered(request, scope, year)
     committees = {c.path: c for c in scope.committees()}
@@ -172,7 +173,7 @@ def dashboard(request):
         "map_page": map_page,
         "map_query": _map_query(request),
         "months": MONTHS,
-        **_standing_context(request, zone, scope, organizations, today, nonce),
+        **_standing_context(zone, organizations, today, rule_sets, nonce),
         **_terms_context(organizations, today),
         "review": review_panel(organizations),  # records (issue 14)
     }
@@ -198,9 +199,9 @@ def _map_query(request):
     return query.urlencode()
 
 
-def _standing_context(request, zone, scope, organizations, today, nonce):
+def _standing_context(zone, organizations, today, rule_sets, nonce):
     """Warnings, rectifications and the zone at a glance."""
-    this_year = RuleSet.objects.filter(zone=zone, year=today.year).first()
+    this_year = rule_sets.get(today.year)
     context: dict[str, Any] = {}
     if this_year is not None:
         context["quarter"] = figures.quarter_progress(organizations, this_year, today)
@@ -212,7 +213,7 @@ def _standing_context(request, zone, scope, organizations, today, nonce):
         context["warned"] = sum(n for _, n in context["warning_counts"])
     context["tasks"] = figures.task_counts(organizations, today)
     context["tiers"] = figures.tier_by_sector(organizations, today.year)
-    grades = figures.grades_by_sector(zone, organizations, today.year - 1)
+    grades = figures.grades_by_sector(zone, organizations, rule_sets.get(today.year - 1))
     context["grades"] = grades
     if grades is not None and grades.table["rows"]:
         context["grades_chart"] = charts.svg(
@@ -226,7 +227,7 @@ def _standing_context(request, zone, scope, organizations, today, nonce):
             ("#2e7d32", "#1565c0", "#c62828"),
             nonce=nonce,
         )
-    averages = figures.quarter_averages(zone, organizations, today)
+    averages = figures.quarter_averages(organizations, today, rule_sets)
     context["averages"] = averages
     if this_year is not None and any(a.average is not None for a in averages):
         context["averages_chart"] = charts.svg(

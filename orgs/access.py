@@ -9,12 +9,14 @@ only through the user's scope. Outsiders get 404 (an object outside your scope d
 for you), read-only users trying to write get 403, anonymous users are sent to the login page.
 """
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
@@ -44,6 +46,23 @@ def visible_zones(user: User) -> ZoneQuerySet:
     if user.zone_id:
         return zones.filter(pk=user.zone_id)
     return zones.none()
+
+
+# Figures read across zones are cached this long: they sum every organization of a province
+# (100,000 of them), change with every entry in any of its zones, and a comparison a minute
+# old serves a reader who never writes as well as one of now.
+ACROSS_ZONES_TTL = 60
+
+
+def across_zones(
+    name: str, zone_ids: Iterable[int], parts: tuple, compute: Callable[[], Any]
+) -> Any:
+    """`compute()` for the zones `zone_ids` and `parts`, from the cache if computed within
+    ACROSS_ZONES_TTL."""
+    named = repr((sorted(zone_ids), parts)).encode()
+    return cache.get_or_set(
+        f"{name}:{hashlib.sha256(named).hexdigest()}", compute, ACROSS_ZONES_TTL
+    )
 
 
 # Scopes that apps built on the registry define for roles of their own ({role: function of

@@ -141,13 +141,19 @@ def org_tier(request, pk):
 @access.cross_zone_required
 def zones(request):
     """The zones a city, province or platform account reads, to choose one to look at."""
-    visible = access.visible_zones(request.user).select_related("region")
-    counts = dict(
-        Organization.objects.scored()
-        .filter(zone__in=visible.values("pk"))
-        .order_by()
-        .values_list("zone")
-        .annotate(n=Count("pk"))
+    visible = list(access.visible_zones(request.user).select_related("region"))
+    zone_ids = [zone.pk for zone in visible]
+    counts = access.across_zones(
+        "zone-counts",
+        zone_ids,
+        (),
+        lambda: dict(
+            Organization.objects.scored()
+            .filter(zone__in=zone_ids)
+            .order_by()
+            .values_list("zone")
+            .annotate(n=Count("pk"))
+        ),
     )
     current = access.current_zone(request)
     return render(

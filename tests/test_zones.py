@@ -171,6 +171,35 @@ def test_the_city_viewer_compares_its_zones_with_the_warnings_pages_counts(
     assert by_zone["OTHER"]["average"] == D(10)  # x1 20 and its committee 0
 
 
+def test_the_cross_zone_figures_are_summed_once_a_minute_not_on_every_request(
+    zone, other_zone, two_years, login
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(zone.city_viewer)
+    compare, period = reverse("scoring:compare"), {"year": 2025, "quarter": 1}
+
+    def entered_in_root():
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get(compare, period).context["rows"]
+        return next(r["entered"] for r in rows if r["zone"] == zone.zone), len(queries)
+
+    summed = entered_in_root()
+    assert summed == (1, summed[1])
+    score(zone.a2, 2025, 1, 5)
+    assert entered_in_root() == (1, summed[1] - 1)  # within the minute: as summed
+    cache.clear()  # a minute later
+    assert entered_in_root() == (2, summed[1])
+    with CaptureQueriesContext(connection) as counted:
+        client.get(reverse("orgs:zones"))
+    with CaptureQueriesContext(connection) as cached:
+        listed = client.get(reverse("orgs:zones")).context["zones"]
+    assert len(cached) == len(counted) - 1
+    assert dict((z.code, n) for z, n in listed) == {"ROOT": 5, "OTHER": 2}
+
+
 def test_a_cross_zone_reader_only_reads(zone, other_zone, two_years, login):
     client = login(zone.city_viewer)
     assert client.get(reverse("scoring:warnings", args=[2025, 1])).status_code == 302

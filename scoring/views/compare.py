@@ -58,9 +58,11 @@ def compare(request):
     today = timezone.localdate()
     form = PeriodForm(request.GET or None)
     year, quarter = form.chosen(default_quarter(today))
-    zones = access.visible_zones(request.user).select_related("region")
-    zone_ids = zones.values("pk")
-    figures = zone_figures(zone_ids, year, quarter)
+    zones = list(access.visible_zones(request.user).select_related("region"))
+    zone_ids = [zone.pk for zone in zones]
+    figures = access.across_zones(
+        "zone-figures", zone_ids, (year, quarter), lambda: zone_figures(zone_ids, year, quarter)
+    )
     ruled = set(RuleSet.objects.filter(zone__in=zone_ids, year=year).values_list("zone", flat=True))
     notices = {
         n.zone_id: n for n in Notice.objects.filter(zone__in=zone_ids, year=year, quarter=quarter)

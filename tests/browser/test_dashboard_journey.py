@@ -49,7 +49,8 @@ def test_the_office_finds_who_is_missing_enters_them_and_marks_the_rest(page, sc
 
     page.go_back()
     page.get_by_role("link", name="逐个查看、标记已录完").click()
-    year, month = figures.working_month(zone, timezone.localdate())
+    today = timezone.localdate()
+    year, month = figures.working_month(zone, today, figures.zone_rule_sets(zone, today))
     before = CompletionMark.objects.filter(year=year, month=month).count()
     # The first list with organizations still to enter (partly, or not at all).
     form = page.locator('form:has(input[name="organizations"][type="checkbox"])').first
