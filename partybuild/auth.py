@@ -21,8 +21,8 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field = self.fields["username"]
-        field.validators.append(MaxLengthValidator(field.max_length))
+        longest = self.username_field.max_length or 254
+        self.fields["username"].validators.append(MaxLengthValidator(longest))
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):

@@ -2,10 +2,11 @@
 next year's tier proposals, and the Excel grade sheet."""
 
 from io import BytesIO
+from typing import cast
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -69,7 +70,7 @@ def grading(request, year):
             results = results.filter(grade=grade)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
         # The page's own slice: an empty page (a search that finds nobody) has no start.
-        rows = list(stored_rows(page.object_list))
+        rows = list(stored_rows(cast(QuerySet, page.object_list)))
     else:
         # Ranks are over the whole zone, as finalizing stores them, whatever the filters.
         wanted = set(organizations.values_list("pk", flat=True))
@@ -169,7 +170,7 @@ def tiers(request, year):
     changed = results.exclude(override_tier="")
     only_changed = request.GET.get("changed") == "1"
     page = Paginator(changed if only_changed else results, 100).get_page(request.GET.get("page"))
-    rows: list[GradeRow] = list(stored_rows(page.object_list))
+    rows: list[GradeRow] = list(stored_rows(cast(QuerySet, page.object_list)))
     next_year = TierAssignment.objects.filter(
         year=year + 1, organization__in=results.values("organization_id")
     )
