@@ -5,7 +5,7 @@ with production settings in `make reliability`)."""
 from reliability.probes import input as input_probe
 
 from . import test_permissions as matrix
-from .test_permissions import CASES
+from .test_permissions import CASES, ROLES
 
 # The permission matrix's zones, built once for the module (its fixtures, shared here).
 module_media, module_zone, private_media, zone = (
@@ -17,7 +17,7 @@ module_media, module_zone, private_media, zone = (
 
 
 def test_no_malformed_value_gets_a_500_or_half_saves_or_is_taken(zone):
-    tally = input_probe.probe(CASES, zone, fast=True)
+    tally = input_probe.probe(CASES, zone, ROLES, fast=True)
 
     print(tally.as_json())
     assert tally.counts["forms"] >= 15

@@ -36,7 +36,7 @@ def main(name: str) -> dict[str, object]:
         if name == "access":
             tally = access.probe(CASES, zone, ROLES)
         elif name == "input":
-            tally = input_probe.probe(CASES, zone)
+            tally = input_probe.probe(CASES, zone, ROLES)
         else:
             tally = files.probe(zone)
     result = tally.as_json()

@@ -86,8 +86,9 @@ FAST = {
     "formula",
     "invalid UTF-8",
 }
-# Who opens the pages, in this order: the first who sees a form sends it.
-ROLES = ("staff", "admin", "secretary", "platform", "viewer", "city", "xstaff", "anon")
+# Who opens the pages first (the first who sees a form sends it); the matrix's other roles
+# (those of apps added later too) follow.
+FIRST = ("staff", "admin", "secretary", "platform")
 
 
 def encoded(value: str) -> str:
@@ -124,11 +125,11 @@ def page_urls(cases: list[Any], zone: Any, role: str) -> list[str]:
     return urls
 
 
-def discover(cases: list[Any], zone: Any) -> list[tuple[str, Form]]:
+def discover(cases: list[Any], zone: Any, roles: tuple[str, ...]) -> list[tuple[str, Form]]:
     """(role, form) for every distinct form, seen by the first role that opens its page."""
     browser = client()
     found: dict[tuple[str, str, tuple[str, ...]], tuple[str, Form]] = {}
-    for role in ROLES:
+    for role in sorted(roles, key=lambda r: FIRST.index(r) if r in FIRST else len(FIRST)):
         sign_in(browser, zone, role)
         for url in page_urls(cases, zone, role):
             response = browser.get(url)
@@ -169,31 +170,35 @@ def judge(tally: Tally, what: str, response: Any, value: Value, before: str) -> 
         tally.add("accepted (valid for that field)")
 
 
-def pairs(names: list[str], corpus: list[Value]) -> list[tuple[str, Value]]:
+def pairs(names: list[str], corpus: list[Value], *, method: str) -> list[tuple[str, Value]]:
     """(field, value) to send: every value of the corpus once, in the form's fields in turn
     (a form's fields are read by a handful of field types, which the rotation all meets), and
-    the values that break most (never valid, too long) in every field."""
+    in a form that posts, the values that break most (never valid, too long) in every field."""
     if not names:
         return []
     others = [v for v in corpus if not v.in_every_field]
     turns = max(len(others), len(names))
     rotation = [(names[n % len(names)], others[n % len(others)]) for n in range(turns)]
-    return rotation + [(name, v) for name in names for v in corpus if v.in_every_field]
+    if method == "get":
+        return rotation  # a search holds nothing: its fields get their turn only
+    # A lone surrogate cannot be sent in a form (it goes as bytes, like invalid UTF-8).
+    every = [v for v in corpus if v.in_every_field and v.label != "lone surrogate"]
+    return rotation + [(name, v) for name in names for v in every]
 
 
-def probe_forms(cases: list[Any], zone: Any, *, fast: bool) -> Tally:
+def probe_forms(cases: list[Any], zone: Any, roles: tuple[str, ...], *, fast: bool) -> Tally:
     tally = Tally()
     corpus = [v for v in CORPUS if v.label in FAST] if fast else CORPUS
     browser = client()
     signed_in_as = None
-    found = discover(cases, zone)
+    found = discover(cases, zone, roles)
     tally.add("forms", len(found))
     for role, form in found:
         if role != signed_in_as:
             sign_in(browser, zone, role)
             signed_in_as = role
             before = checksum()
-        for name, value in pairs(field_kinds(form), corpus):
+        for name, value in pairs(field_kinds(form), corpus, method=form.method):
             fields = [(k, value.text if k == name else v) for k, v in form.fields]
             what = f"{role} {form.method.upper()} {form.url_name} {name}={value.label}"
             with rolled_back(browser):
@@ -263,8 +268,8 @@ def json_bytes(payload: object) -> bytes:
     return json.dumps(payload).encode()
 
 
-def probe(cases: list[Any], zone: Any, *, fast: bool = False) -> Tally:
-    tally = probe_forms(cases, zone, fast=fast)
+def probe(cases: list[Any], zone: Any, roles: tuple[str, ...], *, fast: bool = False) -> Tally:
+    tally = probe_forms(cases, zone, roles, fast=fast)
     tally.add("form requests", tally.counts["tried"])
     save = probe_save(zone, fast=fast)
     tally.add("JSON requests", save.counts["tried"])
