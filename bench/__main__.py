@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from bench.tools import ENVIRONMENT, ROOT, machine
+from bench.tools import ENVIRONMENT, ROOT, in_subprocess, machine
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/partybuild_bench"
 
@@ -33,6 +33,7 @@ def at_least_five(text):
 def parse_args():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=100_000, help="scored organizations (100000)")
+    parser.add_argument("--zones", type=int, default=300, help="zones they are spread over (300)")
     parser.add_argument(
         "--runs", type=at_least_five, default=5, help="runs per figure, median (5; at least 5)"
     )
@@ -72,6 +73,13 @@ def ensure_database(url, *, fresh):
     server.close()
 
 
+def one_zone_url(url):
+    """The single-zone database beside the province: the same server, `<name>_zone_bench`."""
+    config = dj_database_url.parse(url)
+    name = config["NAME"].removesuffix("_bench") + "_zone_bench"
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
 def main():
     args = parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
@@ -89,34 +97,39 @@ def main():
         )
     if shutil.which("wrk") is None:
         raise SystemExit("需要 wrk 作为压测工具：apt-get install wrk")
-    ensure_database(url, fresh=args.fresh)
+    started = time.perf_counter()
+    zone_url = one_zone_url(url)
+    per_zone = args.orgs // args.zones
+    prepared = {}
+    for label, target, orgs, zones in (
+        ("省级合成数据", url, args.orgs, args.zones),
+        ("单区对照数据库（一个区的规模）", zone_url, per_zone, 1),
+    ):
+        say(f"{label}（{dj_database_url.parse(target)['NAME']}）：")
+        ensure_database(target, fresh=args.fresh)
+        fresh = ["--fresh"] if args.fresh else []
+        prepared[target] = in_subprocess("bench.generate", orgs, zones, *fresh, url=target)
     os.environ.update(ENVIRONMENT)
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    from bench import measures
 
-    from bench import measures, province
-
-    call_command("migrate", verbosity=0)
     today = datetime.date.today()
     years = [today.year - 2, today.year - 1]
-    started = time.perf_counter()
-    say(f"省级合成数据：{args.orgs:,} 个组织，{years[0]}–{years[1]} 两年积分")
-    if args.fresh or not province.loaded(args.orgs):
-        rows, load = province.generate(orgs=args.orgs, years=years, say=say)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM scoring_pointentry")
-            rows = cursor.fetchone()[0]
-        load = "reused the province of an earlier run (`--fresh` regenerates and times it)"
-        say(f"  沿用已生成的数据（{rows:,} 行积分；--fresh 可重新生成）")
-    results = measures.run(args=args, url=url, years=years, say=say)
+    results = measures.run(args=args, url=url, zone_url=zone_url, years=years, say=say)
     report = measures.report(
-        results, orgs=args.orgs, rows=rows, load=load, machine=machine(), args=args
+        results,
+        orgs=args.orgs,
+        per_zone=per_zone,
+        rows=prepared[url]["rows"],
+        zone_rows=prepared[zone_url]["rows"],
+        load=prepared[url]["load"],
+        machine=machine(),
+        args=args,
+        seconds=time.perf_counter() - started,
     )
     args.output.write_text(report)
     say(report)

@@ -1,6 +1,6 @@
 """One grade-sheet export in a fresh process, for a clean time and peak-memory figure:
 
-    python -m bench.export app|bare YEAR   → prints "<seconds> <peak RSS MB>"
+    python -m bench.export app|bare ZONE_CODE YEAR   → prints "<seconds> <peak RSS MB>"
 
 `app` runs the app's exporter end to end (query, grading columns, styles, writing); `bare`
 first reads the same rows, then times only a plain openpyxl write-only workbook of them.
@@ -14,7 +14,7 @@ from pathlib import Path
 import django
 
 
-def main(kind, year):
+def main(kind, zone_code, year):
     django.setup()
     from django.utils import timezone
     from openpyxl import Workbook
@@ -23,7 +23,7 @@ def main(kind, year):
     from scoring.models import Grade, RuleSet
     from scoring.sheets import grades
 
-    rule_set = RuleSet.objects.get(year=year)
+    rule_set = RuleSet.objects.get(zone__code=zone_code, year=year)
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as target:
         if kind == "app":
             started = time.perf_counter()
@@ -77,4 +77,4 @@ def peak_rss_mb():
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -8,59 +8,60 @@ import time
 
 from django.db import connection
 
+from bench.province import measured_zone
 from bench.tools import (
     RAW_QUARTER,
     RAW_YEAR,
     answers_200,
     export_in_subprocess,
+    in_subprocess,
     median,
     raw,
     serve,
-    session_cookie,
     wrk,
 )
-from orgs.models import Organization, Role, User
+from orgs.models import Organization, User
 from scoring import rules
 from scoring.grades import live_rows
-from scoring.models import AnnualResult, PointEntry, RuleSet, Scorecard, YearState
-from scoring.services.grading import finalize_year
+from scoring.models import PointEntry, RuleSet
 from scoring.services.points import record_points
+from scoring.services.scorecards import refresh_scorecards
 from scoring.sheets import month_template
 from scoring.standings import level_counts, quarter_standings
 
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8101"))
 
 
-def run(*, args, url, years, say):
+def run(*, args, url, zone_url, years, say):
     results = []
     last = years[-1]
-    rule_set = RuleSet.objects.get(year=last)
-    scored = Organization.objects.scored()
+    zone = measured_zone()
+    rule_set = RuleSet.objects.get(zone=zone, year=last)
+    scored = Organization.objects.in_zone(zone).scored()
 
-    say("季度预警（全部组织）…")
-    app = median(lambda: level_counts(quarter_standings(scored, last, 4).values()), args.runs)
-    limit = median(raw(RAW_QUARTER, [last, 10, 11, 12]), args.runs)
-    results.append(("季度预警：全部组织的等级", app, limit, "≤ 0.5", app / limit <= 0.5))
+    say(f"季度预警（{zone.name}全部组织）…")
+    app = median(lambda: level_counts(quarter_standings(zone, scored, last, 4).values()), args.runs)
+    limit = median(raw(RAW_QUARTER, [last, 10, 11, 12, zone.pk]), args.runs)
+    results.append(("季度预警：一个区全部组织的等级", app, limit, "≤ 0.5", app / limit <= 0.5))
 
-    say("年度定级（全部组织）…")
+    say(f"年度定级（{zone.name}全部组织）…")
     app = median(lambda: list(live_rows(rule_set, today=datetime.date(last + 1, 1, 1))), args.runs)
-    limit = median(raw(RAW_YEAR.format(table="scoring_pointentry"), [last]), args.runs)
+    limit = median(raw(RAW_YEAR.format(table="scoring_pointentry"), [last, zone.pk]), args.runs)
     results.append(
-        ("年度定级：季度分、总分、等次、排名、预警次数", app, limit, "≤ 0.5", app / limit <= 0.5)
+        (
+            "年度定级：一个区的季度分、总分、等次、排名、预警次数",
+            app,
+            limit,
+            "≤ 0.5",
+            app / limit <= 0.5,
+        )
     )
 
     partitioning = None if args.no_partitioning else _partitioning(args, last, limit, say)
 
-    say("定级并导出评级表…")
-    if not YearState.objects.filter(year=last, finalized=True).exists():
-        staff = User.objects.get(username="bench-staff")
-        started = time.perf_counter()
-        finalize_year(year=last, user=staff)
-        say(
-            f"  定级 {AnnualResult.objects.filter(year=last).count():,} 个组织：{time.perf_counter() - started:.1f} s"
-        )
-    app_runs = [export_in_subprocess("app", last, url) for _ in range(args.runs)]
-    bare_runs = [export_in_subprocess("bare", last, url) for _ in range(args.runs)]
+    say("导出评级表…")
+    app_runs = [export_in_subprocess("app", zone.code, last, url) for _ in range(args.runs)]
+    bare_runs = [export_in_subprocess("bare", zone.code, last, url) for _ in range(args.runs)]
     app_time = statistics.median(t for t, _ in app_runs)
     bare_time = statistics.median(t for t, _ in bare_runs)
     app_memory = statistics.median(m for _, m in app_runs)
@@ -77,11 +78,11 @@ def run(*, args, url, years, say):
     )
 
     say("导入 304 个组织的月度模板…")
-    results.append(("导入 304 个组织的月度模板", _import(args, years), None, "—", None))
+    results.append(("导入 304 个组织的月度模板", _import(args, zone, years), None, "—", None))
 
-    say("gunicorn（2 个 worker）+ wrk…")
-    results.extend(_http(args, url, last))
-    return {"results": results, "partitioning": partitioning, "years": years}
+    say("页面：省级数据库与单区数据库对比…")
+    pages = _pages(args, url, zone_url, say)
+    return {"results": results, "partitioning": partitioning, "years": years, "pages": pages}
 
 
 def _partitioning(args, year, plain, say):
@@ -99,34 +100,39 @@ def _partitioning(args, year, plain, say):
             )
         cursor.execute("INSERT INTO bench_points_by_year SELECT * FROM scoring_pointentry")
         cursor.execute("ANALYZE bench_points_by_year")
-    partitioned = median(raw(RAW_YEAR.format(table="bench_points_by_year"), [year]), args.runs)
+    zone = measured_zone()
+    partitioned = median(
+        raw(RAW_YEAR.format(table="bench_points_by_year"), [year, zone.pk]), args.runs
+    )
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_points_by_year")
     return {"plain": plain, "partitioned": partitioned}
 
 
-def _import(args, years):
-    """Parse, validate, preview and save a filled-in template of 304 organizations, into a
-    month of the current year that is emptied again after each run."""
-    year, month = years[-1] + 1, 1
-    rule_set = RuleSet.objects.get(year=year)
-    ids = list(Organization.objects.scored().values_list("pk", flat=True)[:304])
-    zone = Organization.objects.filter(pk__in=ids)
-    data = _filled_template(rule_set, year, month, zone)
+def _import(args, zone, years):
+    """Parse, validate, preview and save a filled-in template of 304 organizations of the
+    zone, into this month (which the province leaves empty), emptied again after each run."""
+    today = datetime.date.today()
+    year, month = today.year, today.month
+    rule_set = RuleSet.objects.get(zone=zone, year=year)
+    ids = list(Organization.objects.in_zone(zone).scored().values_list("pk", flat=True)[:304])
+    organizations = Organization.objects.filter(pk__in=ids)
+    data = _filled_template(rule_set, year, month, organizations)
     staff = User.objects.get(username="bench-staff")
 
     def once():
         parsed = month_template.parse(
-            data, "bench.xlsx", year=year, month=month, items=rule_set.ordered_items()
+            data, "bench.xlsx", zone=zone, year=year, month=month, items=rule_set.ordered_items()
         )
-        assert not month_template.validate(parsed, year=year), "the bench template must be valid"
+        problems = month_template.validate(parsed, zone=zone, year=year)
+        assert not problems, "the bench template must be valid"
         changed, _ = month_template.changes(parsed, year=year, month=month)
-        record_points(year=year, cells=changed, user=staff, reason="压测导入")
+        record_points(zone=zone, year=year, cells=changed, user=staff, reason="压测导入")
 
     def clean():
-        PointEntry.history.filter(year=year, month=month).delete()
-        PointEntry.objects.filter(year=year, month=month).delete()
-        Scorecard.objects.filter(year=year, organization__in=ids).delete()
+        PointEntry.history.filter(organization_id__in=ids, year=year, month=month).delete()
+        PointEntry.objects.filter(organization_id__in=ids, year=year, month=month).delete()
+        refresh_scorecards(zone=zone, org_ids=ids, years=[year])
 
     times = []
     for _ in range(args.runs):
@@ -147,58 +153,118 @@ def _filled_template(rule_set, year, month, organizations):
     workbook = load_workbook(BytesIO(template))
     ws = workbook.worksheets[0]
     items = rule_set.ordered_items()
+    # Every routine item entered as 0: the running year's earlier months of the quarter may
+    # have used its cap already.
     for row in range(month_template.FIRST_DATA_ROW, ws.max_row + 1):
         for column, item in enumerate(items, start=3):
             if item.kind == rules.ROUTINE:
-                ws.cell(row, column, float(item.quarterly_cap))
+                ws.cell(row, column, 0)
     out = BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def _http(args, url, year):
-    secretary = User.objects.filter(username="bench-secretary").first()
-    if secretary is None:
-        secretary = User.objects.create(username="bench-secretary", role=Role.SECRETARY)
-    org = Organization.objects.scored().filter(depth=3).order_by("path").first()
-    Organization.objects.filter(secretary=secretary).update(secretary=None)
-    Organization.objects.filter(pk=org.pk).update(secretary=secretary)
-    staff = User.objects.get(username="bench-staff")
-    secretary_cookie, staff_cookie = session_cookie(secretary), session_cookie(staff)
-    server = serve(url, PORT)
-    base = f"http://127.0.0.1:{PORT}"
-    pages = [
-        ("最小视图（基准）", "/bench/minimal/", None),
-        ("书记首页", f"/status/{org.pk}/", secretary_cookie),
-        ("月度录入表格（50 个组织）", f"/points/{year}/12/", staff_cookie),
-        ("季度预警页（实时计算）", f"/warnings/{year}/4/", staff_cookie),
-    ]
-    measured = []
+# Pages of a zone's office, held to the single zone's figures; the secretary's to its own goal.
+OFFICE_PAGES = ("grid", "grid100", "warnings", "grading", "orgs", "dashboard")
+CROSS_ZONE_PAGES = ("compare", "zones", "region_dashboard")
+TIME_RATIO, RATE_SHARE = 1.5, 1 / 20
+SECRETARY_SHARE = 1 / 8
+DASHBOARD_MS, CROSS_ZONE_MS = 150, 200
+IN_PROCESS_RUNS = 20
+
+
+def _pages(args, url, zone_url, say):
+    """Each page on the province and on the single zone: server time and queries in-process
+    with nothing else running, then requests/s under wrk, the two servers side by side."""
+    say("  进程内服务器时间（安静时测）…")
+    measured = {
+        db: {
+            row["key"]: row
+            for row in in_subprocess("bench.pages", "--runs", IN_PROCESS_RUNS, "--json", url=target)
+        }
+        for db, target in (("province", url), ("single", zone_url))
+    }
+    servers = {"province": serve(url, PORT), "single": serve(zone_url, PORT + 1)}
+    bases = {"province": f"http://127.0.0.1:{PORT}", "single": f"http://127.0.0.1:{PORT + 1}"}
     try:
-        for label, path, cookie in pages:
-            if not answers_200(base + path, cookie):
-                raise SystemExit(f"{label}（{path}）没有返回 200，测得的不是这个页面")
-            wrk(base + path, cookie, 2)  # warm the workers' caches and connections
-            runs = [wrk(base + path, cookie, args.http_seconds) for _ in range(args.runs)]
-            errors = sum(e for _, _, e in runs)
-            if errors:
-                raise SystemExit(f"{label} 返回了 {errors} 个错误响应")
-            rate = statistics.median(r for r, _, _ in runs)
-            p99 = statistics.median(p for _, p, _ in runs)
-            measured.append((label, rate, p99))
+        say("  gunicorn（各 2 个 worker）+ wrk…")
+        minimal, minimal_p99 = _wrk(args, "最小视图", bases["province"] + "/bench/minimal/", None)
+        for db, rows in measured.items():
+            for row in rows.values():
+                if row["status"] != 200:
+                    raise SystemExit(f"{row['label']}（{row['path']}）返回 {row['status']}")
+                row["rate"], row["p99"] = _wrk(
+                    args, row["label"], bases[db] + row["path"], row["cookie"]
+                )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
-    minimal = measured[0][1]
-    rows = []
-    for label, rate, p99 in measured:
-        goal = "≥ 1/8" if label == "书记首页" else "—"
-        verdict = rate / minimal >= 1 / 8 if label == "书记首页" else None
-        rows.append((f"HTTP {label}", rate, minimal, goal, verdict, p99))
-    return rows
+        for server in servers.values():
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait()
+    return {"minimal": (minimal, minimal_p99), **measured}
 
 
-def report(outcome, *, orgs, rows, load, machine, args):
+def _wrk(args, label, url, cookie):
+    """(median requests/s, median p99 ms) of `args.runs` wrk runs after a warm-up."""
+    if not answers_200(url, cookie):
+        raise SystemExit(f"{label}（{url}）没有返回 200，测得的不是这个页面")
+    wrk(url, cookie, 2)  # warm the workers' caches and connections
+    runs = [wrk(url, cookie, args.http_seconds) for _ in range(args.runs)]
+    errors = sum(e for _, _, e in runs)
+    if errors:
+        raise SystemExit(f"{label} 返回了 {errors} 个错误响应")
+    return statistics.median(r for r, _, _ in runs), statistics.median(p for _, p, _ in runs)
+
+
+def _page_verdict(key, province, single, minimal):
+    """(goal text, met) of a page at province scale."""
+    share = province["rate"] / minimal
+    if key == "secretary":
+        return "≥ 1/8 of minimal req/s; queries = single", (
+            share >= SECRETARY_SHARE and province["queries"] == single["queries"]
+        )
+    if key in CROSS_ZONE_PAGES:
+        return f"≤ {CROSS_ZONE_MS} ms", province["ms"] <= CROSS_ZONE_MS
+    goal = f"≤ {TIME_RATIO}× single, ≥ 1/20 of minimal req/s, queries = single"
+    met = (
+        province["ms"] <= TIME_RATIO * single["ms"]
+        and share >= RATE_SHARE
+        and province["queries"] == single["queries"]
+    )
+    if key == "dashboard":
+        return f"{goal}, ≤ {DASHBOARD_MS} ms", met and province["ms"] <= DASHBOARD_MS
+    return goal, met
+
+
+def _share(rate, minimal):
+    return f"1/{minimal / rate:.0f}" if rate else "0"
+
+
+def _pages_table(pages, orgs, per_zone):
+    minimal, minimal_p99 = pages["minimal"]
+    lines = [
+        f"| page | server time at {orgs:,} | at {per_zone:,} (one zone) | ratio | queries "
+        f"(province / one zone) | req/s at {orgs:,} (p99) | req/s one zone (p99) | ÷ minimal "
+        "| goal | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| 最小视图（基准） | — | — | — | 0 | {minimal:,.0f} (p99 {minimal_p99:.0f} ms) | — | "
+        "1 | — | — |",
+    ]
+    for key, province in pages["province"].items():
+        single = pages["single"].get(key)
+        if single is None:
+            continue
+        goal, met = _page_verdict(key, province, single, minimal)
+        lines.append(
+            f"| {province['label']} | {province['ms']:.0f} ms | {single['ms']:.0f} ms | "
+            f"{province['ms'] / single['ms']:.2f} | {province['queries']} / {single['queries']} | "
+            f"{province['rate']:,.0f} ({province['p99']:.0f} ms) | "
+            f"{single['rate']:,.0f} ({single['p99']:.0f} ms) | "
+            f"{_share(province['rate'], minimal)} | {goal} | {'yes' if met else '**no**'} |"
+        )
+    return lines
+
+
+def report(outcome, *, orgs, per_zone, rows, zone_rows, load, machine, args, seconds):
     today = datetime.date.today()
     lines = [
         "# Benchmarks",
@@ -206,26 +272,28 @@ def report(outcome, *, orgs, rows, load, machine, args):
         f"- Date: {today:%Y-%m-%d}",
         f"- Machine: {machine}",
         f"- Database: {_postgres()}",
-        f"- Sizes: {orgs:,} scored organizations, {rows:,} point rows "
-        f"({outcome['years'][0]}–{outcome['years'][1]})",
+        f"- Sizes: a province of {orgs:,} scored organizations in {args.zones} zones of about "
+        f"{per_zone:,} ({rows:,} point rows: {outcome['years'][0]}–{outcome['years'][1]} and "
+        f"{today.year} up to last month, that year's history dated around each month's close "
+        f"deadline), and beside it a single-zone database of {per_zone:,} organizations "
+        f"({zone_rows:,} point rows, generated the same way)",
         f"- Load: {load}",
-        f"- Command: `make bench` (`python -m bench --orgs {orgs} --runs {args.runs}`); "
-        f"every figure is the median of {args.runs} runs (the export's peak memory: the median "
-        f"of the runs' peaks, the goal checked against the highest; pages: {args.runs} wrk runs "
-        f"of {args.http_seconds} s each)",
+        f"- Command: `make bench` (`python -m bench --orgs {orgs} --zones {args.zones} "
+        f"--runs {args.runs}`), {seconds:.0f} s in all; every figure is the median of "
+        f"{args.runs} runs (the export's peak memory: the median of the runs' peaks, the goal "
+        f"checked against the highest; pages: {args.runs} wrk runs of {args.http_seconds} s "
+        f"each, and the median of {IN_PROCESS_RUNS} in-process requests for server time)",
+        "- Zone measured: the middle zone's office (`bench-staff`), its secretary, and the "
+        "province's viewer with that zone chosen",
+        "",
+        "## One zone's reports",
         "",
         "| measure | app | limit | ratio | goal | met |",
         "|---|---:|---:|---:|---|---|",
     ]
     for row in outcome["results"]:
-        label, app, limit, goal, verdict = row[:5]
-        if label.startswith("HTTP"):
-            cells = [
-                f"{app:,.0f} req/s, p99 {row[5]:.0f} ms",
-                f"{limit:,.0f} req/s",
-                f"{app / limit:.3f}",
-            ]
-        elif "内存" in label:
+        label, app, limit, goal, verdict = row
+        if "内存" in label:
             cells = [f"{app:.0f} MB", f"{limit:.0f} MB (bare)", f"{app / limit:.2f}"]
         elif limit is None:
             cells = [f"{app:.2f} s", "—", "—"]
@@ -233,6 +301,18 @@ def report(outcome, *, orgs, rows, load, machine, args):
             cells = [f"{app:.3f} s", f"{limit:.3f} s", f"{app / limit:.2f}"]
         met = "—" if verdict is None else ("yes" if verdict else "**no**")
         lines.append(f"| {label} | {' | '.join(cells)} | {goal} | {met} |")
+    lines += [
+        "",
+        "## Pages: a zone of the province against a single-zone database",
+        "",
+        *_pages_table(outcome["pages"], orgs, per_zone),
+        "",
+        "Server time: Django answering the page in-process (test client, no network), warm, "
+        "with no load running; queries counted on the same request. Requests/s: gunicorn with 2 "
+        "workers per database, both servers up, wrk with 2 threads and 8 connections on "
+        "loopback, one page at a time; the ratio to the minimal view (a constant `HttpResponse` "
+        "through the same middleware) is the share of the machine's page rate the page gets.",
+    ]
     if outcome["partitioning"]:
         p = outcome["partitioning"]
         lines += [

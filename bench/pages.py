@@ -1,12 +1,16 @@
-"""Server time of the main pages on the current database (the demo zone after `make run`):
+"""Server time of the main pages on the current database (the demo zones after `make run`):
 
-    .venv/bin/python -m bench.pages [--runs 20]
+    .venv/bin/python -m bench.pages [--runs 20] [--json]
 
 Each figure is the median time for Django to answer the page in-process (no network), with the
-number of queries it ran.
+number of queries it ran. The pages are a zone office's (the first staff account's zone), its
+secretary's and committee viewer's, and a city/province viewer's cross-zone pages with that
+zone chosen. `make bench` runs this on each of its databases with `--json`, which also prints
+a session cookie per page for wrk.
 """
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -14,53 +18,103 @@ import time
 import django
 
 
-def main():
-    parser = argparse.ArgumentParser(prog="python -m bench.pages")
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partybuild.settings")
-    django.setup()
+def pages(today):
+    """[(key, label, user, path)] of the pages measured."""
+    from orgs.models import Organization, Role, User
+    from scoring import rules
+
+    month = today.month - 1 or 12
+    year = today.year if today.month > 1 else today.year - 1
+    quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
+    staff = User.objects.filter(role=Role.STAFF).earliest("pk")
+    zone_orgs = Organization.objects.in_zone(staff.zone_id).scored()
+    secretary = zone_orgs.filter(secretary__isnull=False).first().secretary
+    viewer = User.objects.filter(role=Role.COMMITTEE, zone=staff.zone_id).order_by("pk").first()
+    region = User.objects.filter(role=Role.REGION).order_by("pk").first()
+    found = [
+        ("secretary", "书记首页", secretary, f"/status/{secretary.secretary_of.pk}/"),
+        ("grid", "月度录入表格（每页 50 个组织）", staff, f"/points/{year}/{month}/"),
+        ("grid100", "月度录入表格（每页 100 个组织）", staff, f"/points/{year}/{month}/?size=100"),
+        ("warnings", "季度预警（实时）", staff, f"/warnings/{quarter[0]}/{quarter[1]}/"),
+        ("grading", "年度定级（本年，实时）", staff, f"/grading/{today.year}/"),
+        ("orgs", "组织列表", staff, "/orgs/"),
+        ("dashboard", "工作台（党建办，全区）", staff, "/dashboard/"),
+    ]
+    if viewer:
+        found.append(("committee_dashboard", "工作台（党委查看，本党委）", viewer, "/dashboard/"))
+    if region:
+        found += [
+            ("compare", "各区对比（市/省级查看）", region, "/compare/"),
+            ("zones", "开发区列表（市/省级查看）", region, "/orgs/zones/"),
+            ("region_dashboard", "工作台（市/省级查看所选区）", region, "/dashboard/"),
+        ]
+    return staff.zone, found
+
+
+def server_times(runs, *, cookies):
+    """[{key, label, path, ms, queries, status[, cookie]}], the median of `runs` warm requests."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from orgs.models import Organization, Role, User
-    from scoring import rules
+    from bench.tools import session_cookie
+    from orgs.access import CHOSEN_ZONE
 
-    today = timezone.localdate()
-    month = today.month - 1 or 12
-    year = today.year if today.month > 1 else today.year - 1
-    quarter = rules.previous_quarters(today.year, rules.quarter_of(today.month), 1)[0]
-    staff = User.objects.filter(role=Role.STAFF).order_by("pk").first()
-    viewer = User.objects.filter(role=Role.COMMITTEE, zone=staff.zone_id if staff else None).first()
-    secretary = Organization.objects.scored().filter(secretary__isnull=False).first().secretary
-    scored = Organization.objects.scored().count()
-    pages = [
-        (staff, f"/points/{year}/{month}/", "月度录入表格（每页 50 个组织）"),
-        (staff, f"/points/{year}/{month}/?size=100", "月度录入表格（每页 100 个组织）"),
-        (staff, f"/warnings/{quarter[0]}/{quarter[1]}/", "季度预警"),
-        (staff, f"/grading/{today.year - 1}/", "年度定级"),
-        (staff, "/orgs/", "组织列表"),
-        (secretary, f"/status/{secretary.secretary_of.pk}/", "书记首页"),
-        (staff, "/dashboard/", "工作台（党建办，全区）"),
-        *([(viewer, "/dashboard/", "工作台（党委查看，本党委）")] if viewer else []),
-    ]
-    print(f"{scored} 个计分组织，{connection.vendor}，每项 {args.runs} 次取中位数")
-    for user, url, label in pages:
+    zone, found = pages(timezone.localdate())
+    measured = []
+    for key, label, user, path in found:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
-        client.get(url)
+        # A cross-zone reader looks at the office's zone, as after choosing it.
+        extra = {CHOSEN_ZONE: zone.pk} if user.reads_across_zones else {}
+        if extra:
+            session = client.session
+            session.update(extra)
+            session.save()
+        client.get(path)
         times = []
-        for _ in range(args.runs):
+        for _ in range(runs):
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(path)
             times.append(time.perf_counter() - started)
         with CaptureQueriesContext(connection) as queries:
-            client.get(url)
+            client.get(path)
+        row = {
+            "key": key,
+            "label": label,
+            "path": path,
+            "ms": statistics.median(times) * 1000,
+            "queries": len(queries.captured_queries),
+            "status": response.status_code,
+        }
+        if cookies:
+            row["cookie"] = session_cookie(user, **extra)
+        measured.append(row)
+    return measured
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="python -m bench.pages")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--json", action="store_true", help="JSON with a session cookie per page")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partybuild.settings")
+    django.setup()
+    from django.db import connection
+
+    from orgs.models import Organization
+
+    measured = server_times(args.runs, cookies=args.json)
+    if args.json:
+        print(json.dumps(measured, ensure_ascii=False))
+        return
+    scored = Organization.objects.scored().count()
+    print(f"{scored} 个计分组织，{connection.vendor}，每项 {args.runs} 次取中位数")
+    for row in measured:
         print(
-            f"  {label:<22} {statistics.median(times) * 1000:6.1f} ms  "
-            f"{len(queries.captured_queries):2d} 次查询  HTTP {response.status_code}"
+            f"  {row['label']:<26} {row['ms']:6.1f} ms  {row['queries']:2d} 次查询  "
+            f"HTTP {row['status']}"
         )
 
 

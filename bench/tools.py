@@ -1,5 +1,6 @@
 """Small tools the benchmark measures with."""
 
+import json
 import os
 import platform
 import re
@@ -43,9 +44,11 @@ def raw(sql, params):
     return run
 
 
+# The limits read one zone's raw rows, as the app's pages do.
 RAW_QUARTER = """
 SELECT organization_id, SUM(points) FROM scoring_pointentry
 WHERE year = %s AND month IN (%s, %s, %s) AND points IS NOT NULL
+  AND organization_id IN (SELECT id FROM orgs_organization WHERE zone_id = %s)
 GROUP BY organization_id
 """
 RAW_YEAR = """
@@ -54,14 +57,37 @@ SELECT organization_id,
        SUM(points) FILTER (WHERE month BETWEEN 7 AND 9), SUM(points) FILTER (WHERE month >= 10),
        SUM(points)
 FROM {table} WHERE year = %s AND points IS NOT NULL
+  AND organization_id IN (SELECT id FROM orgs_organization WHERE zone_id = %s)
 GROUP BY organization_id
 """
 
 
-def export_in_subprocess(kind, year, url):
-    """Run one export in a fresh process: (seconds, peak RSS in MB) as it reports them."""
+def in_subprocess(module, *args, url):
+    """Run `python -m module args` on the database at `url`, its progress shown as it goes;
+    return its last line of output, parsed as JSON."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    last = ""
+    for line in process.stdout:
+        if last:
+            print(last, end="", flush=True)
+        last = line
+    if process.wait() != 0:
+        raise SystemExit(f"python -m {module} failed on {url}")
+    return json.loads(last)
+
+
+def export_in_subprocess(kind, zone_code, year, url):
+    """Run one export of the zone's year in a fresh process: (seconds, peak RSS in MB) as it
+    reports them."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.export", kind, str(year)],
+        [sys.executable, "-m", "bench.export", kind, zone_code, str(year)],
         cwd=ROOT,
         env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
         capture_output=True,
@@ -72,7 +98,8 @@ def export_in_subprocess(kind, year, url):
     return float(seconds), float(megabytes)
 
 
-def session_cookie(user):
+def session_cookie(user, **data):
+    """A signed-in session of `user` (with `data` stored in it) as a Cookie header value."""
     from django.conf import settings
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -88,6 +115,7 @@ def session_cookie(user):
         path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
     )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.update(data)
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 

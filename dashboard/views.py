@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from orgs import access
 from orgs.forms import OrganizationFilterForm
 from orgs.models import Organization
+from records.panel import review_panel
 from scoring.models import Grade, Level, Period, RuleSet
 from scoring.services.steps import Refused
 
@@ -172,8 +173,23 @@ def dashboard(request):
         "map_query": _map_query(request),
         "months": MONTHS,
         **_standing_context(request, zone, scope, organizations, today, nonce),
+        **_terms_context(organizations, today),
+        "review": review_panel(organizations),  # records (issue 14)
     }
     return render(request, "dashboard/dashboard.html", context)
+
+
+TERMS_SHOWN = 10
+
+
+def _terms_context(organizations, today):
+    """届满提醒: the organizations whose term ends within three months (or has ended), the
+    nearest first, for the office to prepare their elections (换届)."""
+    due = organizations.term_ending(today).order_by("term_ends_on", "path")
+    return {
+        "terms": list(due.only("pk", "code", "name", "term_ends_on")[:TERMS_SHOWN]),
+        "terms_count": due.count(),
+    }
 
 
 def _map_query(request):

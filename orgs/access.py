@@ -20,7 +20,16 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 
-from .models import Organization, OrganizationQuerySet, Role, User, Zone, ZoneQuerySet
+from .models import (
+    ZONE_ROLES,
+    Organization,
+    OrganizationQuerySet,
+    Role,
+    User,
+    UserQuerySet,
+    Zone,
+    ZoneQuerySet,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -103,6 +112,51 @@ def get_organization_for_registry(user: User, pk: int) -> Organization:
     if not user.is_admin:
         raise PermissionDenied("只有管理员可以修改组织信息。")
     return org
+
+
+# Accounts. A zone's office keeps the accounts of its people, and of no other zone's: the
+# office's staff run the onboarding of the field (secretaries, instructors: create, reset,
+# unlock, 换届); the administrator also keeps the office's own accounts (staff, committee
+# viewers, administrators). The platform administrator creates a zone's first administrator.
+STAFF_MANAGED = (Role.SECRETARY, Role.INSTRUCTOR)
+
+
+# The platform administrator keeps the accounts above the zones (city and province viewers,
+# platform administrators) and every zone's administrators: a zone whose only administrator
+# is locked out or forgot the password is brought back from there.
+PLATFORM_MANAGED = (Role.ADMIN, Role.REGION, Role.PLATFORM)
+
+
+def manageable_roles(user: User) -> tuple[str, ...]:
+    """The roles of the accounts `user` may create and change."""
+    if user.is_admin:
+        return ZONE_ROLES
+    if user.role == Role.STAFF:
+        return STAFF_MANAGED
+    if user.is_platform:
+        return PLATFORM_MANAGED
+    return ()
+
+
+def visible_accounts(user: User) -> UserQuerySet:
+    """The accounts `user` may list: every account of an office's zone; for the platform,
+    the accounts it keeps."""
+    if user.is_office:
+        return User.objects.filter(zone=user.zone_id)
+    if user.is_platform:
+        return User.objects.filter(role__in=PLATFORM_MANAGED)
+    return User.objects.none()
+
+
+def get_account(user: User, pk: int) -> User:
+    """The account `pk` for `user` to change: 404 outside the user's zone, 403 if its role
+    is not one the user manages."""
+    account = visible_accounts(user).filter(pk=pk).first()
+    if account is None:
+        raise Http404("没有这个账号，或您无权查看。")
+    if account.role not in manageable_roles(user):
+        raise PermissionDenied("党建办、党委查看和管理员账号由管理员管理。")
+    return account
 
 
 def in_scope(user: User, objects: QuerySet[M]) -> QuerySet[M]:
@@ -189,6 +243,10 @@ def _role_required(check: Callable[[User], bool], message: str) -> Callable[[Any
 # The deployment's own pages (zones and their first administrators), and the pages that
 # compare zones.
 platform_required = _role_required(lambda u: u.is_platform, "此功能仅限平台管理员使用。")
+# The account pages: a zone's office for its zone, the platform above the zones.
+accounts_required = _role_required(
+    lambda u: u.is_office or u.is_platform, "此功能仅限党建办、管理员和平台管理员使用。"
+)
 cross_zone_required = _role_required(
     lambda u: u.reads_across_zones, "此功能仅限市/省级查看和平台管理员使用。"
 )

@@ -4,7 +4,7 @@ from argparse import ArgumentParser
 
 from django.core.management.base import CommandError
 
-from .models import Zone
+from .models import User, Zone
 
 
 def add_zone_argument(parser: ArgumentParser) -> None:
@@ -25,3 +25,22 @@ def zone_named(code: str | None) -> Zone:
     if len(zones) != 1:
         raise CommandError("系统中有多个开发区（或还没有开发区），请用 --zone 指定开发区编码。")
     return zones[0]
+
+
+def office_user(username: str | None, *, task: str) -> tuple[User, Zone]:
+    """The account a command's changes are recorded under, an active office or admin user
+    who does `task` (e.g. "导入积分"), and their zone: nobody changes another zone's data."""
+    if not username:
+        raise CommandError("请用 --user 指定记录为修改人的用户名（党建办工作人员或管理员）。")
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"没有用户 {username}。")
+    if not user.is_active:
+        raise CommandError(f"用户 {username} 已停用，不能作为修改人。")
+    if not user.is_office:
+        raise CommandError(
+            f"用户 {username} 的角色是“{user.get_role_display()}”，只有党建办工作人员或管理员可以{task}。"
+        )
+    if user.zone is None:
+        raise CommandError(f"用户 {username} 没有所属的开发区。")
+    return user, user.zone

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from . import registry, registry_sheet
+from .credit_code import ALPHABET, check_character
 from .models import (
     CoveredUnit,
     Kind,
@@ -17,8 +19,6 @@ from .models import (
     RegionKind,
     Role,
     Sector,
-    TierAssignment,
-    TierSource,
     User,
     Zone,
 )
@@ -236,8 +236,10 @@ def enterprise_name(rng, used):
 
 
 def credit_code(rng):
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    return "91341500" + "".join(rng.choice(alphabet) for _ in range(10))
+    """A well-formed 统一社会信用代码 of 六安 (ten random characters drawn as the demo always
+    has, the last replaced by the check character)."""
+    first = ("91341500" + "".join(rng.choice(ALPHABET) for _ in range(10)))[:17]
+    return first + check_character(first)
 
 
 def plan_zone(rng):
@@ -343,16 +345,18 @@ def plan_small_zone(rng):
 
 @dataclass
 class ZoneSpec:
-    """One demo zone: its name and code, its working committee, its plan, and the prefix of
-    its secretaries' usernames."""
+    """One demo zone: its name and code, its working committee, its plan, the first digits of
+    its secretaries' mobile numbers (their usernames), and optionally one organization onboarded
+    just now, whose secretary has only the one-time password of the slip."""
 
     code: str
     name: str
     root_name: str
     root_short: str
     plan: object
-    prefix: str
+    phones: str
     demo_points: int
+    fresh: tuple[str, str, str] | None = None  # (name, short name, covered enterprise)
 
 
 ZONES = [
@@ -362,67 +366,71 @@ ZONES = [
         "中共六安经济技术开发区工作委员会",
         "开发区党工委",
         plan_zone,
-        "sj",
+        "1395640",
         29,
     ),
     ZoneSpec(
-        SMALL_CODE, "叶集区", "中共六安市叶集区委员会", "叶集区委", plan_small_zone, "yjsj", 3
+        SMALL_CODE,
+        "叶集区",
+        "中共六安市叶集区委员会",
+        "叶集区委",
+        plan_small_zone,
+        "1395641",
+        3,
+        fresh=("叶集新桥智慧物流有限公司党支部", "新桥物流", "叶集新桥智慧物流有限公司"),
     ),
 ]
 
 
 class Builder:
-    def __init__(self, rng, year, zone, prefix):
+    """The rows of a demo zone's registry file (党组织名册), drawn from its random plan."""
+
+    def __init__(self, rng, year, spec):
         self.rng = rng
         self.year = year
-        self.zone = zone
-        self.prefix = prefix
-        self.password = make_password(DEMO_PASSWORD)
+        self.spec = spec
+        self.orgs = []  # [code, row values], parents first
+        self.units = []
+        self.phones = 0
 
     def founded(self):
         return datetime.date(
             self.rng.randint(1985, self.year - 2), self.rng.randint(1, 12), self.rng.randint(1, 28)
         )
 
-    def secretary(self, code):
-        name = person_name(self.rng)
-        return User.objects.create(
-            username=f"{self.prefix}{code.split('-', 1)[1].replace('-', '').lower()}",
-            last_name=name[0],
-            first_name=name[1:],
-            role=Role.SECRETARY,
-            zone=self.zone,
-            password=self.password,
-        )
-
     def add(self, parent, name, short, kind, sector, code, units=(), members=None):
-        org = Organization(
-            zone=self.zone,
-            name=name,
-            short_name=short[:40],
-            code=code,
-            kind=kind,
-            sector=sector,
-            member_count=members or self.rng.randint(3, 45),
-            founded_on=self.founded(),
-            is_demo_point=False,
+        """Add a row (the random draws in the order the demo has always made them, so that a
+        seed keeps giving the same zone) and return its code."""
+        members = members or self.rng.randint(3, 45)
+        founded = self.founded()
+        secretary, phone = None, None
+        if parent is not None:
+            secretary = person_name(self.rng)
+            self.phones += 1
+            phone = f"{self.spec.phones}{self.phones:04d}"
+        row = {
+            "组织编码": code,
+            "组织名称": name,
+            "简称": short[:40],
+            "组织类别": Kind(kind).label,
+            "类型": Sector(sector).label,
+            "上级组织编码": parent,
+            "党员人数": members,
+            "成立日期": founded,
+            "书记姓名": secretary,
+            "书记手机号": phone,
+        }
+        self.orgs.append(row)
+        for unit, unit_kind in units:
+            credit = credit_code(self.rng) if unit_kind in ("enterprise", "social") else None
+            employees = self.rng.randint(20, 800) if unit_kind == "enterprise" else None
+            self.units.append([code, unit, credit, CoveredUnit.Kind(unit_kind).label, employees])
+        return code
+
+    def file(self):
+        return registry_sheet.registry_file(
+            ([row.get(title) for title in registry.ORG_TITLES] for row in self.orgs), self.units
         )
-        if parent is None:
-            org = Organization.objects.add_root(instance=org)
-        else:
-            org.secretary = self.secretary(code)
-            org = Organization.objects.add_child(parent, instance=org)
-        CoveredUnit.objects.bulk_create(
-            CoveredUnit(
-                organization=org,
-                name=unit,
-                kind=unit_kind,
-                credit_code=credit_code(self.rng) if unit_kind in ("enterprise", "social") else "",
-                employee_count=self.rng.randint(20, 800) if unit_kind == "enterprise" else None,
-            )
-            for unit, unit_kind in units
-        )
-        return org
 
 
 def tier_for(rng):
@@ -430,65 +438,111 @@ def tier_for(rng):
     return "A" if roll < 0.2 else "B" if roll < 0.75 else "C"
 
 
+@dataclass
+class Fresh:
+    """The organization onboarded just now and its secretary's one-time password."""
+
+    organization: Organization
+    username: str
+    password: str
+
+
 @transaction.atomic
-def build_zone(spec, *, seed, year, region):
-    """Create a demo zone unless it exists; returns (created, zone)."""
+def build_zone(spec, *, seed, year, region, today):
+    """Create a demo zone unless it exists, through the registry import of the file its plan
+    writes; returns (created, zone, Fresh or None)."""
     zone = Zone.objects.filter(code=spec.code).first()
     if zone is not None:
-        return False, zone
+        return False, zone, None
     zone = Zone.objects.create(code=spec.code, name=spec.name, region=region)
     rng = random.Random(f"{seed}:{spec.code}")
-    b = Builder(rng, year, zone, spec.prefix)
-    root = b.add(
-        None,
-        spec.root_name,
-        spec.root_short,
-        Kind.WORKING_COMMITTEE,
-        Sector.AGENCY,
-        spec.code,
-        members=12,
+    b = Builder(rng, year, spec)
+    Organization.objects.add_root(
+        instance=Organization(
+            zone=zone,
+            name=spec.root_name,
+            short_name=spec.root_short,
+            code=spec.code,
+            kind=Kind.WORKING_COMMITTEE,
+            sector=Sector.AGENCY,
+            member_count=12,
+            founded_on=b.founded(),
+        )
     )
     scored, branches = [], []
-    for ci, plan in enumerate(spec.plan(rng), start=1):
+    plans = spec.plan(rng)
+    for ci, plan in enumerate(plans, start=1):
         ccode = f"{spec.code}-{ci:02d}"
-        committee = b.add(
-            root,
-            plan.name,
-            plan.short,
-            Kind.COMMITTEE,
-            plan.sector,
-            ccode,
-            members=rng.randint(15, 60),
+        members = rng.randint(15, 60)
+        scored.append(
+            b.add(
+                spec.code,
+                plan.name,
+                plan.short,
+                Kind.COMMITTEE,
+                plan.sector,
+                ccode,
+                members=members,
+            )
         )
-        scored.append(committee)
         for bi, (name, short, kind, units, children) in enumerate(plan.branches, start=1):
             code = f"{ccode}-{bi:03d}"
-            org = b.add(committee, name, short, kind, plan.sector, code, units)
-            branches.append(org)
+            branches.append(b.add(ccode, name, short, kind, plan.sector, code, units))
             for ki, (cname, cshort, ckind, cunits, _) in enumerate(children, start=1):
                 branches.append(
-                    b.add(org, cname, cshort, ckind, plan.sector, f"{code}-{ki}", cunits)
+                    b.add(code, cname, cshort, ckind, plan.sector, f"{code}-{ki}", cunits)
                 )
-    scored += branches
-    demo_points = rng.sample(branches, spec.demo_points)
-    Organization.objects.filter(pk__in=[o.pk for o in demo_points]).update(is_demo_point=True)
-    TierAssignment.objects.bulk_create(
-        TierAssignment(
-            organization=org,
-            year=year,
-            tier="A" if org in demo_points else tier_for(rng),
-            source=TierSource.INITIAL,
-            reason="系统启用时按上年度党建工作情况初始分类",
+    fresh_code = None
+    if spec.fresh is not None:
+        name, short, firm = spec.fresh
+        ccode = f"{spec.code}-{len(plans):02d}"
+        fresh_code = f"{ccode}-{len(plans[-1].branches) + 1:03d}"
+        branches.append(
+            b.add(
+                ccode,
+                name,
+                short,
+                Kind.BRANCH,
+                plans[-1].sector,
+                fresh_code,
+                [(firm, "enterprise")],
+            )
         )
-        for org in scored
+    scored += branches
+    demo_points = set(rng.sample(branches, spec.demo_points))
+    rows = {row["组织编码"]: row for row in b.orgs}
+    for code in scored:
+        rows[code]["初始分类"] = "A" if code in demo_points else tier_for(rng)
+        rows[code]["党建示范点"] = "是" if code in demo_points else "否"
+    # Terms ending over the next three years from the day the demo is loaded, a few already
+    # ended (spread by position, not drawn, so the zone's random draws stay as they were).
+    for number, row in enumerate(b.orgs):
+        row["届满日期"] = today + datetime.timedelta(days=(number * 53) % 1095 - 30)
+    filename = f"{spec.name}党组织名册.xlsx"
+    plan = registry.prepare(b.file(), filename, zone=zone, year=year)
+    opened = registry.apply(plan=plan, by=None, source=filename).opened
+    # The printed demo accounts keep the printed password, so that a newcomer can try every
+    # role at once; the fresh organization's secretary has only the slip's.
+    demo = [o.user.pk for o in opened if o.organization.code != fresh_code]
+    User.objects.filter(pk__in=demo).update(
+        password=make_password(DEMO_PASSWORD), must_change_password=False
     )
-    return True, zone
+    fresh = next(
+        (
+            Fresh(o.organization, o.user.username, o.password)
+            for o in opened
+            if o.organization.code == fresh_code
+        ),
+        None,
+    )
+    return True, zone, fresh
 
 
-def build_city(*, seed, year):
-    """The city and its demo zones; returns [(created, zone)]."""
+def build_city(*, seed, year, today):
+    """The city and its demo zones, as they were registered on 2 January of `year` (their
+    terms as they stand on `today`); returns [(created, zone, Fresh or None)]."""
     city, _ = Region.objects.get_or_create(name=CITY, defaults={"kind": RegionKind.CITY})
-    return [build_zone(spec, seed=seed, year=year, region=city) for spec in ZONES]
+    return [build_zone(spec, seed=seed, year=year, region=city, today=today) for spec in ZONES]
 
 
 # (username, description, family name, given name, role, zone code, committee code)

@@ -13,6 +13,8 @@ from .models import (
     MAX_MEMBERS,
     MIN_MEMBERS,
     PARTY_FOUNDED,
+    TERM_NOTICE_MONTHS,
+    ZONE_ROLES,
     CoveredUnit,
     Kind,
     Organization,
@@ -24,6 +26,7 @@ from .models import (
     User,
     Zone,
     code_validator,
+    phone_validator,
 )
 
 
@@ -63,12 +66,6 @@ class OrganizationForm(forms.ModelForm):
         queryset=Organization.objects.none(),
         help_text="只有党工委、党委、党总支可以有下级组织。",
     )
-    secretary = forms.ModelChoiceField(
-        label="书记账号",
-        queryset=User.objects.none(),
-        required=False,
-        help_text="书记登录后只能看到本组织的情况。",
-    )
 
     class Meta:
         model = Organization
@@ -79,24 +76,21 @@ class OrganizationForm(forms.ModelForm):
             "kind",
             "sector",
             "parent",
-            "secretary",
             "member_count",
             "founded_on",
             "is_active",
             "is_demo_point",
+            "term_ends_on",
         ]
-        widgets = {"founded_on": DateInput()}
+        widgets = {"founded_on": DateInput(), "term_ends_on": DateInput()}
+        # The secretary changes on the organization's own 换届 page, which keeps who held
+        # the office when.
 
     def __init__(self, *args, zone, **kwargs):
         super().__init__(*args, **kwargs)
         org = self.instance
         self.zone = zone
         self.fields["parent"].queryset = possible_parents(zone)
-        free = User.objects.filter(role=Role.SECRETARY, zone=zone, secretary_of__isnull=True)
-        if org.pk and org.secretary_id:
-            free = free | User.objects.filter(pk=org.secretary_id)
-        self.fields["secretary"].queryset = free.order_by("username")
-        self.fields["secretary"].label_from_instance = lambda u: f"{u.display_name}（{u.username}）"
         self.fields["parent"].label_from_instance = lambda o: f"{o.code} {o.name}"
         self.fields["founded_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         if org.pk:
@@ -236,6 +230,11 @@ class OrganizationFilterForm(forms.Form):
         widget=QuickSelect,
     )
     active = forms.ChoiceField(label="状态", required=False, choices=ACTIVE_CHOICES)
+    term = forms.ChoiceField(
+        label="届满",
+        required=False,
+        choices=[("", "全部"), ("due", f"{TERM_NOTICE_MONTHS} 个月内届满（含已届满）")],
+    )
     year = forms.IntegerField(label="年度", required=False, min_value=2000, max_value=2100)
 
     def __init__(self, *args, committees, only=None, **kwargs):
@@ -253,7 +252,7 @@ class OrganizationFilterForm(forms.Form):
 
     def values(self):
         """The valid filters; an invalid one is dropped (and shown as an error on the form)."""
-        data: dict[str, Any] = {"q": "", "sector": "", "tier": "", "committee": None}
+        data: dict[str, Any] = {"q": "", "sector": "", "tier": "", "committee": None, "term": ""}
         data.update(active="1", year=timezone.localdate().year)
         if self.is_bound:
             self.is_valid()
@@ -270,6 +269,8 @@ class OrganizationFilterForm(forms.Form):
             organizations = organizations.filter(sector=f["sector"])
         if f["committee"]:
             organizations = organizations.in_subtree(f["committee"])
+        if f["term"] == "due":
+            organizations = organizations.term_ending(timezone.localdate())
         if "active" in self.fields and f["active"] != "all":
             organizations = organizations.filter(is_active=f["active"] == "1")
         return organizations
@@ -379,3 +380,164 @@ class ZoneMoveForm(forms.Form):
         self.fields["reason"].error_messages["required"] = "跨区转移必须填写原因。"
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class AccountFilterForm(forms.Form):
+    STATES = [
+        ("", "全部状态"),
+        ("active", "在用"),
+        ("inactive", "停用"),
+        ("locked", "已锁定"),
+        ("must_change", "未改初始密码"),
+    ]
+
+    q = forms.CharField(label="姓名、用户名或手机号", required=False, max_length=100)
+    role = forms.ChoiceField(label="角色", required=False)
+    state = forms.ChoiceField(label="状态", required=False, choices=STATES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = [(r.value, r.label) for r in Role if r.value in ZONE_ROLES]
+        self.fields["role"].choices = [("", "全部角色"), *roles]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = f"{css} {css}-sm"
+        self.fields["q"].widget.attrs["placeholder"] = "输入姓名、用户名或手机号"
+
+    def values(self):
+        """The valid filters; an invalid one is dropped."""
+        data = {"q": "", "role": "", "state": ""}
+        if self.is_bound and self.is_valid():
+            data.update({k: v for k, v in self.cleaned_data.items() if v})
+        return data
+
+
+class AccountForm(forms.ModelForm):
+    """An account of the office's zone: a new one (a secretary's for an organization without
+    one, named by the mobile number; anyone else's by a username the office chooses), or an
+    existing one's name, phone, role and committee. Passwords are never typed here: the
+    system issues one-time passwords."""
+
+    name = forms.CharField(label="姓名", max_length=150)
+    organization = forms.ModelChoiceField(
+        label="所任书记的党组织",
+        queryset=Organization.objects.none(),
+        required=False,
+        help_text="仅书记账号：尚无书记的党组织。已有书记的，请在该组织页面“更换书记（换届）”。",
+    )
+
+    class Meta:
+        model = User
+        fields = ["role", "username", "phone", "committee", "zone", "region"]
+        help_texts = {
+            "username": "书记账号不填：用户名就是手机号。其他账号用字母、数字，如 zhangsan。",
+            "phone": "书记账号必填（即登录用户名）；其他账号可不填。",
+            "zone": "仅管理员账号：所管理的开发区/县区。",
+            "region": "仅市/省级查看账号：可查看该市/省下全部开发区。",
+        }
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .access import manageable_roles
+
+        account = self.instance
+        if account.pk is None:
+            account.zone = actor.zone
+        else:
+            self.initial["name"] = account.display_name
+        zone = account.zone
+        if actor.zone_id:
+            # A zone's office: accounts of its own zone.
+            del self.fields["zone"], self.fields["region"]
+        else:
+            # The platform: zones' administrators, city and province viewers, itself.
+            self.fields.pop("organization")
+            self.fields.pop("committee")
+        roles = manageable_roles(actor)
+        if account.pk is not None:
+            self.fields.pop("organization", None)
+            if account.role == Role.SECRETARY or account.pk == actor.pk:
+                # A secretary stays one (their organization's link is 换届's); nobody changes
+                # their own role.
+                del self.fields["role"]
+            else:
+                roles = tuple(r for r in roles if r != Role.SECRETARY)
+            if account.role == Role.SECRETARY:
+                del self.fields["username"]
+            if "role" not in self.fields and account.role != Role.COMMITTEE:
+                self.fields.pop("committee", None)
+        if "organization" in self.fields:
+            free = Organization.objects.in_zone(zone).filter(
+                depth__gt=1, is_active=True, secretary__isnull=True
+            )
+            self.fields["organization"].queryset = free.order_by("path")
+            self.fields["organization"].label_from_instance = lambda o: f"{o.code} {o.name}"
+        if "role" in self.fields:
+            self.fields["role"].choices = [(r.value, r.label) for r in Role if r.value in roles]
+        if "username" in self.fields:
+            self.fields["username"].required = False
+        if "committee" in self.fields:
+            committee = self.fields["committee"]
+            committee.queryset = Organization.objects.in_zone(zone).committees()
+            committee.label_from_instance = lambda o: o.name
+            committee.help_text = "仅党委查看账号：可查看该党委及其下属组织。"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def chosen_role(self):
+        return self.cleaned_data.get("role") or self.instance.role
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        role, phone = self.chosen_role(), cleaned.get("phone")
+        if role == Role.SECRETARY:
+            if not phone and "phone" not in self.errors:
+                self.add_error("phone", "书记账号必须填写手机号：它就是登录用户名。")
+            if "organization" in self.fields and not cleaned.get("organization"):
+                self.add_error("organization", "请选择此人任书记的党组织。")
+            if phone:
+                taken = User.objects.filter(username=phone).exclude(pk=self.instance.pk)
+                if taken.exists():
+                    self.add_error("phone", f"用户名 {phone} 已被另一个账号使用。")
+                cleaned["username"] = phone
+                self.instance.username = phone
+        elif "username" in self.fields:
+            username = (cleaned.get("username") or "").strip()
+            if not username and "username" not in self.errors:
+                self.add_error("username", "请填写用户名。")
+            cleaned["username"] = username
+        if role != Role.COMMITTEE:
+            cleaned["committee"] = None
+        if "zone" in self.fields and role not in ZONE_ROLES:
+            cleaned["zone"] = None
+        if "region" in self.fields and role != Role.REGION:
+            cleaned["region"] = None
+        if "name" in cleaned:
+            self.instance.last_name, self.instance.first_name = cleaned["name"], ""
+        return cleaned
+
+
+class SecretaryChangeForm(forms.Form):
+    """换届: the organization's new secretary, by name and mobile number (their username)."""
+
+    name = forms.CharField(label="新任书记姓名", max_length=150)
+    phone = forms.CharField(
+        label="新任书记手机号",
+        max_length=11,
+        validators=[phone_validator],
+        help_text="即登录用户名。已有账号的（如改任本组织），沿用其账号和密码。",
+    )
+    term_ends_on = forms.DateField(
+        label="本届届满日期", required=False, widget=DateInput(), help_text="可不填。"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()

@@ -1,6 +1,7 @@
 """The registry: party organizations in a tree, the units they cover, their ABC tier per year,
 and the accounts that use the system."""
 
+import calendar
 import datetime
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Substr
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -109,6 +110,31 @@ class Zone(models.Model):
         return Organization.objects.get(zone=self, depth=1)
 
 
+phone_validator = RegexValidator(r"^1\d{10}$", "手机号应为以 1 开头的 11 位数字。")
+
+
+class UserQuerySet(models.QuerySet):
+    def search(self, text):
+        """Accounts whose name, username or phone contains `text`."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        # The name as it is written: family name first, no space (User.display_name).
+        named = self.alias(full_name=Concat("last_name", "first_name"))
+        return named.filter(
+            Q(username__icontains=text) | Q(phone__icontains=text) | Q(full_name__icontains=text)
+        )
+
+    def with_organization(self):
+        """Annotate `organization_name`: the organization a secretary runs (None for others)."""
+        held = Organization.objects.filter(secretary=OuterRef("pk")).order_by()
+        return self.annotate(organization_name=Subquery(held.values("name")[:1]))
+
+
+class AccountManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=Role.choices, default=Role.SECRETARY)
     zone = models.ForeignKey(
@@ -139,12 +165,30 @@ class User(AbstractUser):
         related_name="viewers",
         help_text="仅“市/省级查看”角色需要：可查看该市/省下全部开发区。",
     )
+    phone = models.CharField(
+        "手机号",
+        max_length=11,
+        blank=True,
+        validators=[phone_validator],
+        help_text="书记账号以手机号为用户名；同一手机号只能属于一个账号。",
+    )
+    # Set by a one-time password (a new account, a reset): every page asks for a new
+    # password until the user chooses one.
+    must_change_password = models.BooleanField("须修改初始密码", default=False)
 
-    objects = UserManager()
+    objects = AccountManager()
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="user_phone_unique",
+                violation_error_message="该手机号已属于另一个账号。",
+            )
+        ]
 
     def clean(self):
         super().clean()
@@ -167,9 +211,9 @@ class User(AbstractUser):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        # Django's admin site is the developers' and the platform's, never a zone's: it
-        # would show every zone's accounts.
-        self.is_staff = self.role == Role.PLATFORM or self.is_superuser
+        # Django's admin site is the developers' only (superusers): it would show every
+        # zone's accounts, in another theme; the office and the platform have their own pages.
+        self.is_staff = self.is_superuser
         super().save(*args, **kwargs)
 
     @property
@@ -231,6 +275,11 @@ class OrganizationQuerySet(MP_NodeQuerySet):
     def in_zone(self, zone):
         return self.filter(zone=zone)
 
+    def term_ending(self, today):
+        """Organizations whose term ends within three months of `today`, or has ended: their
+        election is due."""
+        return self.filter(term_ends_on__lte=term_notice_until(today))
+
     def scored(self):
         """Organizations that take part in scoring: every active one below its zone's root."""
         return self.filter(is_active=True, depth__gt=1)
@@ -278,6 +327,28 @@ class OrganizationManager(MP_NodeManager.from_queryset(OrganizationQuerySet)):
         return OrganizationQuerySet(self.model, using=self._db).order_by("path")
 
 
+# The office prepares an organization's election (换届) in the months before its term ends.
+TERM_NOTICE_MONTHS = 3
+
+
+def term_notice_until(today: datetime.date) -> datetime.date:
+    """The last 届满日期 the office is told about on `today`: TERM_NOTICE_MONTHS on, the same
+    day of the month or the month's last day when it has none."""
+    years, month = divmod(today.month - 1 + TERM_NOTICE_MONTHS, 12)
+    year = today.year + years
+    return datetime.date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def term_notice(ends_on: datetime.date | None, today: datetime.date) -> str | None:
+    """What the office is told about a term ending on `ends_on`: over, ending within
+    TERM_NOTICE_MONTHS, or nothing."""
+    if ends_on is None:
+        return None
+    if ends_on < today:
+        return "已届满"
+    return "届满将至" if ends_on <= term_notice_until(today) else None
+
+
 class Organization(MP_Node):
     zone = models.ForeignKey(
         Zone, verbose_name="所属开发区", on_delete=models.PROTECT, related_name="organizations"
@@ -306,6 +377,9 @@ class Organization(MP_Node):
     founded_on = models.DateField("成立日期")
     is_active = models.BooleanField("在用", default=True)
     is_demo_point = models.BooleanField("党建示范点", default=False)
+    # The day the organization's committee's term ends (届满): the office prepares the
+    # election (换届) in the months before it.
+    term_ends_on = models.DateField("届满日期", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -354,6 +428,10 @@ class Organization(MP_Node):
             raise ValidationError({"founded_on": "成立日期不能晚于今天。"})
         if self.founded_on and self.founded_on < PARTY_FOUNDED:
             raise ValidationError({"founded_on": "成立日期不能早于 1921 年 7 月 1 日。"})
+
+    @property
+    def term_notice(self):
+        return term_notice(self.term_ends_on, timezone.localdate())
 
     @property
     def label(self):
@@ -499,3 +577,86 @@ class ZoneMove(models.Model):
 
     def __str__(self):
         return f"{self.organization} {self.from_zone} → {self.to_zone}"
+
+
+class SecretaryTerm(models.Model):
+    """Who was an organization's secretary when: one row per account that held the office,
+    closed when another account takes it (换届) or the account is unlinked."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="secretary_terms",
+        verbose_name="党组织",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="secretary_terms",
+        verbose_name="书记账号",
+    )
+    started_at = models.DateTimeField("开始时间", default=timezone.now)
+    ended_at = models.DateTimeField("结束时间", null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+
+    class Meta:
+        verbose_name = "书记任职记录"
+        verbose_name_plural = "书记任职记录"
+        ordering = ["organization", "-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(ended_at__isnull=True),
+                name="secretary_term_one_open",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization} {self.user}"
+
+
+class AccountEventKind(models.TextChoices):
+    CREATED = "created", "开通账号"
+    EDITED = "edited", "修改信息"
+    PASSWORD_RESET = "password_reset", "重置密码"
+    UNLOCKED = "unlocked", "解除锁定"
+    DEACTIVATED = "deactivated", "停用"
+    REACTIVATED = "reactivated", "启用"
+
+
+class AccountEvent(models.Model):
+    """What the office did to an account and who did it: a reset password or an unlocked
+    account is asked about afterwards ("who gave my password out?")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="account_events",
+        verbose_name="账号",
+    )
+    kind = models.CharField("操作", max_length=20, choices=AccountEventKind.choices)
+    detail = models.CharField("说明", max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "账号操作记录"
+        verbose_name_plural = "账号操作记录"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.get_kind_display()}"

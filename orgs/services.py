@@ -3,9 +3,20 @@
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import signals
-from .models import Kind, Organization, Role, Sector, TierAssignment, User, Zone, ZoneMove
+from .models import (
+    Kind,
+    Organization,
+    Role,
+    SecretaryTerm,
+    Sector,
+    TierAssignment,
+    User,
+    Zone,
+    ZoneMove,
+)
 
 
 class Refused(Exception):
@@ -37,6 +48,27 @@ def save_organization(*, form, units):
         )
         return None
     return org
+
+
+@transaction.atomic
+def set_secretary(*, organization: Organization, user: User | None, by: User | None) -> None:
+    """Make `user` the secretary of `organization` (None unlinks), closing the previous
+    secretary's term: their access to the organization ends with their next request."""
+    current = SecretaryTerm.objects.filter(organization=organization, ended_at__isnull=True)
+    if user is not None and current.filter(user=user).exists():
+        return
+    now = timezone.now()
+    current.update(ended_at=now)
+    if user is not None:
+        SecretaryTerm.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+        Organization.objects.filter(secretary=user).exclude(pk=organization.pk).update(
+            secretary=None
+        )
+        SecretaryTerm.objects.create(
+            organization=organization, user=user, started_at=now, changed_by=by
+        )
+    organization.secretary = user
+    Organization.objects.filter(pk=organization.pk).update(secretary=user)
 
 
 def assign_tier(*, organization, year, tier, source, reason, user):
@@ -82,6 +114,8 @@ def create_zone(
         first_name=admin_name[1:],
     )
     admin.set_password(admin_password)
+    # The platform chose this password: like a slip's, it opens only the password change.
+    admin.must_change_password = True
     admin.save()
     return zone
 

@@ -81,6 +81,7 @@ def org_detail(request, pk):
             "units": org.covered_units.all(),
             "tier_history": org.tier_history.select_related("set_by"),
             "zone_moves": org.zone_moves.select_related("from_zone", "to_zone", "moved_by"),
+            "terms": org.secretary_terms.select_related("user", "changed_by"),
         },
     )
 

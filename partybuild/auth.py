@@ -1,7 +1,8 @@
 """Sign-in helpers beyond Django's own: a user name too long for any account is refused before
 it is looked up, and a wrong old password on the password change form counts as a failed
 sign-in, so that someone at an unattended, signed-in machine cannot try passwords there
-without limit."""
+without limit; changing the password ends a one-time password's hold on every page
+(partybuild.middleware.PasswordChangeRequiredMiddleware)."""
 
 from typing import Any
 
@@ -32,6 +33,9 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
     def __init__(self, user: Any, *args: Any, request: Any, **kwargs: Any):
         super().__init__(user, *args, **kwargs)
         self.request = request
+        if user.must_change_password:
+            self.fields["old_password"].label = "初始密码"
+            self.fields["old_password"].help_text = "开通通知单上的初始密码。"
 
     def clean_old_password(self) -> str:
         credentials = {"username": self.user.get_username()}
@@ -42,3 +46,14 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         except forms.ValidationError:
             user_login_failed.send(sender=type(self), credentials=credentials, request=self.request)
             raise
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        old = cleaned.get("old_password")
+        if old and old == cleaned.get("new_password2"):
+            self.add_error("new_password2", "新密码不能与原密码相同。")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        self.user.must_change_password = False
+        return super().save(commit)

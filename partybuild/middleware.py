@@ -12,10 +12,13 @@ import sys
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 logger = logging.getLogger("partybuild.database")
 
@@ -130,3 +133,27 @@ class SlidingSessionMiddleware:
             if now - session.get(self.KEY, 0) >= self.REFRESH_AFTER:
                 session[self.KEY] = now
         return response
+
+
+FORCED_CHANGE = "请先设置新密码，然后才能继续使用系统。"
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user holding a one-time password (a new account, a reset by the office) reaches no
+    page but the password change until they choose their own: every other page sends them
+    there, and the grid's JSON requests are told so. Signing out and static files stay open.
+    The flag clears when the password is changed (partybuild.auth)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.must_change_password:
+            target = reverse("password_change")
+            open_paths = (target, reverse("logout"))
+            if request.path not in open_paths and not request.path.startswith(settings.STATIC_URL):
+                if wants_json(request):
+                    return JsonResponse({"ok": False, "message": FORCED_CHANGE}, status=403)
+                return redirect(target)
+        return self.get_response(request)

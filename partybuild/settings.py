@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "orgs",
     "scoring",
     "dashboard",
+    "guidance",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A one-time password (new account, reset) opens nothing but the password change.
+    "partybuild.middleware.PasswordChangeRequiredMiddleware",
     "partybuild.middleware.SlidingSessionMiddleware",
 ]
 
@@ -180,7 +184,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # In development and tests files come straight from the apps' static folders.
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
-STORAGES = {
+STORAGES: dict[str, dict] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -192,6 +196,32 @@ STORAGES = {
 # Uploaded rectification attachments: outside the web root, served only through a view that
 # checks scope.
 MEDIA_ROOT = Path(os.environ.get("PARTYBUILD_MEDIA_ROOT", BASE_DIR / "var" / "uploads"))
+
+# --- records (issue 14): evidence files live in the named storage "attachments" (work
+# records, appeals). By default the folder above; with PARTYBUILD_S3_BUCKET set, an
+# S3-compatible object store through django-storages (boto3 must then be installed), and the
+# default storage (rectification attachments) moves there too. Files are never public: the
+# bucket is private and every file is served through a view that checks scope.
+if os.environ.get("PARTYBUILD_S3_BUCKET"):
+    OBJECT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["PARTYBUILD_S3_BUCKET"],
+            "endpoint_url": os.environ.get("PARTYBUILD_S3_ENDPOINT") or None,
+            "region_name": os.environ.get("PARTYBUILD_S3_REGION") or None,
+            "access_key": os.environ.get("PARTYBUILD_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("PARTYBUILD_S3_SECRET_KEY") or None,
+            "location": os.environ.get("PARTYBUILD_S3_PREFIX", "partybuild"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    STORAGES["default"] = OBJECT_STORAGE
+    STORAGES["attachments"] = OBJECT_STORAGE
+else:
+    STORAGES["attachments"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# --- end of records
 
 # Per-process memory: cached page fragments are keyed by the data they show (stamps), so
 # another instance never serves them stale; a shared cache (Redis) only saves recomputation.

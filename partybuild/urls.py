@@ -26,7 +26,10 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("orgs/", include("orgs.urls")),
+    path("users/", include("orgs.account_urls")),
     path("", include("dashboard.urls")),
     path("", include("scoring.urls")),
+    path("", include("guidance.urls")),
+    path("records/", include("records.urls")),  # records (issue 14)
     path("admin/", admin.site.urls),
 ]

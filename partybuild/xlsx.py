@@ -55,14 +55,24 @@ def one_decimal(ws: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
-def printable(ws: Any, *, widths: list[int], header_row: int, frozen: str) -> None:
-    """Column widths, frozen panes, and A4 landscape fitted to the page width with the header
-    row repeated on every printed page."""
+def printable(
+    ws: Any,
+    *,
+    widths: list[int],
+    header_row: int | None,
+    frozen: str | None,
+    orientation: str = "landscape",
+) -> None:
+    """Column widths, frozen panes, and A4 (landscape unless told) fitted to the page width
+    with the header row repeated on every printed page. Sheets of separate blocks (slips)
+    have no header row and nothing frozen."""
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = frozen
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
+    if frozen:
+        ws.freeze_panes = frozen
+    if header_row:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -184,6 +194,17 @@ def check_archive(data: bytes, filename: str, *, max_bytes: int) -> None:
         raise FileRefused("文件不是 Excel 工作簿（缺少工作簿内容）。")
     if has_macros(names):
         raise FileRefused("文件包含宏，已拒绝；请使用下载的模板。")
+
+
+def cell_value(cell: Any) -> tuple[Any, str | None]:
+    """(the value an uploaded cell holds, why it cannot be imported or None). A formula or an
+    error cell is refused by name: its value is whatever a spreadsheet last computed, or
+    nothing."""
+    if cell.data_type == "f":
+        return None, "单元格是公式，请只填写数值（可复制后“选择性粘贴 → 数值”）"
+    if cell.data_type == "e":
+        return None, f"单元格是错误值 {cell.value}，请填写数值"
+    return cell.value, None
 
 
 def open_upload(data: bytes, filename: str, *, max_bytes: int) -> Workbook:

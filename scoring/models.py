@@ -134,6 +134,15 @@ class RuleSet(models.Model):
     subsidy_third = money_field(
         "三档奖补金额（元）", default=Decimal("0"), validators=positive("三档奖补金额")
     )
+    # 申诉: how long after a quarter's notice is published a warned organization may appeal.
+    appeal_days = models.PositiveSmallIntegerField(
+        "申诉期限（通报发布后天数）",
+        default=5,
+        validators=[
+            MinValueValidator(1, "申诉期限应在 1 至 60 天之间。"),
+            MaxValueValidator(60, "申诉期限应在 1 至 60 天之间。"),
+        ],
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 

@@ -210,3 +210,54 @@ def fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- guidance (issue 16): the zone's guidance station.
+def build_station(zone):
+    """The zone's station with three groups of two instructors each (batch 第五批 from
+    September 2024): `zone.instructor` (in group 1, guiding a1) and `zone.leader` (group 1's
+    leader, guiding a2) have accounts, as have the head (站长, an instructor of group 2) and
+    the branch secretary (站党支部书记, of group 3)."""
+    from guidance.models import Batch, Employment, Group, Instructor, Origin, Station
+
+    station = Station.objects.create(zone=zone.zone, name="测试指导站")
+    batch = Batch.objects.create(
+        station=station, name="第五批", starts_on=datetime.date(2024, 9, 1)
+    )
+    groups = [Group.objects.create(station=station, name=f"第{n}组", order=n) for n in (1, 2, 3)]
+    people = {}
+    for name, group, username, origin in (
+        ("instructor", 0, "instructor", Origin.PROVINCE),
+        ("leader", 0, "leader", Origin.CITY),
+        ("head", 1, "head", Origin.DISTRICT),
+        ("member2", 1, None, Origin.CITY),
+        ("branch", 2, "branch", Origin.DISTRICT),
+        ("member3", 2, None, Origin.PROVINCE),
+    ):
+        user = make_user(username, Role.INSTRUCTOR, zone=zone.zone) if username else None
+        people[name] = Instructor.objects.create(
+            station=station,
+            name=f"指导员{name}",
+            origin=origin,
+            employment=Employment.FULL,
+            group=groups[group],
+            batch=batch,
+            user=user,
+        )
+    people["instructor"].organizations.add(zone.a1)
+    people["leader"].organizations.add(zone.a2)
+    groups[0].leader = people["leader"]
+    groups[0].save()
+    station.head = people["head"].user
+    station.branch_secretary = people["branch"].user
+    station.save()
+    return SimpleNamespace(station=station, batch=batch, groups=groups, **people)
+
+
+@pytest.fixture
+def station(zone):
+    """The zone's guidance station of `build_station`."""
+    return build_station(zone)
+
+
+# --- end of guidance

@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from dashboard.completeness import deadline_end
+from dashboard.models import CompletionMark, Notification
 from orgs import demo as org_demo
 from orgs.models import CoveredUnit, Organization, Role, Sector, User, Zone
 from scoring import demo, rules
@@ -151,6 +153,21 @@ def test_it_publishes_every_ended_quarter_and_walks_the_rectifications(demo_zone
     assert waiting.exists()
 
 
+def test_the_office_marked_most_ended_months_entered_on_time_and_read_old_notices():
+    zone = main_zone()
+    today = timezone.localdate()
+    rule_set = RuleSet.objects.get(zone=zone, year=today.year)
+    marks = CompletionMark.objects.filter(organization__zone=zone, year=today.year)
+    ended = [m for m in range(1, today.month) if deadline_end(rule_set, m) <= timezone.now()]
+    assert ended
+    on_time = sum(
+        marks.filter(month=m, marked_at__lte=deadline_end(rule_set, m)).count() for m in ended
+    )
+    assert on_time / (304 * len(ended)) > 0.7
+    staff = User.objects.get(username="staff")
+    assert Notification.objects.filter(user=staff, read_at__isnull=True).count() < 100
+
+
 def test_it_is_idempotent():
     before = (Organization.objects.count(), CoveredUnit.objects.count(), PointEntry.objects.count())
     out = StringIO()
@@ -176,3 +193,40 @@ def test_it_is_deterministic_for_a_seed():
 
     assert plan(5) == plan(5)
     assert plan(5) != plan(6)
+
+
+# --- guidance (issue 16)
+def test_the_zone_has_a_guidance_station_with_every_state_to_show(demo_zone):
+    from django.db.models import Count
+
+    from guidance.models import Problem, ProblemState, RecordState, Station, WeekRecord
+
+    station = Station.objects.get(zone=main_zone())
+    assert station.instructors.count() == 15 and station.groups.count() == 5
+    assert station.batches.get().starts_on == datetime.date(timezone.localdate().year - 1, 9, 1)
+    problems = dict(Problem.objects.values_list("state").annotate(n=Count("pk")))
+    assert set(problems) == set(ProblemState.values)
+    weeks = set(WeekRecord.objects.values_list("state", flat=True))
+    assert weeks == set(RecordState.values)
+    assert WeekRecord.objects.exclude(returned_comment="").exists()
+    assert station.task_lists.filter(closed_at__isnull=False).exists()
+    assert station.duties.exists() and station.meetings.exists() and station.decisions.exists()
+    for username in ("zhidao", "zdzuzhang", "zdzhanzhang", "zdzhibu"):
+        assert username in demo_zone
+    assert User.objects.get(username="zhidao").instructor.organizations.exists()
+
+
+# --- end of guidance
+# --- records (issue 14)
+def test_work_records_in_every_state_and_an_open_and_a_decided_appeal():
+    from records.models import Appeal, AppealState, RecordAttachment, State, WorkRecord
+
+    zone = main_zone()
+    states = set(WorkRecord.objects.filter(organization__zone=zone).values_list("state", flat=True))
+    assert states == set(State.values)
+    assert RecordAttachment.objects.exclude(thumbnail="").exists()
+    appeals = set(Appeal.objects.filter(warning__notice__zone=zone).values_list("state", flat=True))
+    assert appeals == {AppealState.OPEN, AppealState.REJECTED}
+
+
+# --- end of records

@@ -258,6 +258,19 @@ def test_the_grade_sheet_has_exactly_the_columns_and_a_print_layout(zone, rule_s
     ]
 
 
+def test_a_finalized_sheets_summary_counts_its_own_zone_only(
+    zone, other_zone, rule_set, year, login
+):
+    create_rule_set(zone=other_zone.zone, year=2025, user=other_zone.admin, copy_from=rule_set)
+    for quarter in range(1, 5):
+        score(other_zone.x1, 2025, quarter, 25)
+    finalize_year(zone=other_zone.zone, year=2025, user=other_zone.staff)
+    finalize_year(zone=zone.zone, year=2025, user=zone.staff)
+    wb = sheet(login(zone.staff).get(reverse("scoring:grades_export", args=[2025])))
+    summary = [[c.value for c in row] for row in wb["汇总"].iter_rows(min_row=3)]
+    assert summary[-1] == ["合计", 1, 1, 3, 5, 30000]
+
+
 def test_every_export_writes_hostile_text_as_plain_text(zone, rule_set, year, login):
     hostile = ["=cmd|' /C calc'!A0", "+SUM(A1:A2)", "-1+1", "@SUM(A1)", "\t=1", "\r=1"]
     for org, name in zip(

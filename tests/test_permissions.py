@@ -9,6 +9,7 @@ once for the module (as Django's setUpTestData does) instead of once for each of
 """
 
 import copy
+import datetime
 import shutil
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dashboard.models import Notification
+from guidance.models import Station, Visit
 from orgs import access
 from orgs.models import TierAssignment, User
-from scoring.models import AnnualResult, ImportBatch, Rectification, YearState
+from scoring.models import AnnualResult, ImportBatch, Item, Rectification, YearState
 from scoring.services.grading import finalize_year
 from scoring.services.rectifications import submit_rectification
 from scoring.services.rulesets import create_rule_set
@@ -30,7 +32,17 @@ from scoring.sheets import month_template
 
 from .conftest import build_other_zone, build_zone, publish_first_quarter
 
-ROLES = ("anon", "admin", "staff", "viewer", "secretary", "xstaff", "city", "platform")
+ROLES = (
+    "anon",
+    "admin",
+    "staff",
+    "viewer",
+    "secretary",
+    "instructor",
+    "xstaff",
+    "city",
+    "platform",
+)
 CROSS_ZONE = ("city", "platform")
 
 
@@ -43,16 +55,19 @@ def codes(
     xstaff=None,
     city=None,
     platform=None,
+    instructor=None,
 ):
     """Expected answers by role. By default the second zone's office gets what the first's
     staff gets (a page of its own zone), and the city and platform get what the committee
-    viewer gets (reading, never writing)."""
+    viewer gets (reading, never writing). An instructor (党建指导员, assigned to a1 as the
+    secretary runs it) gets what the secretary gets: no office page, only a1 of the zone."""
     return {
         "anon": anon,
         "admin": admin,
         "staff": staff,
         "viewer": viewer,
         "secretary": secretary,
+        "instructor": secretary if instructor is None else instructor,
         "xstaff": staff if xstaff is None else xstaff,
         "city": viewer if city is None else city,
         "platform": (viewer if city is None else city) if platform is None else platform,
@@ -77,6 +92,70 @@ WRITE_IN_ZONE = codes(viewer=403, secretary=403, xstaff=404, city=403)
 WRITE_OUTSIDE = codes(viewer=404, secretary=404, xstaff=404, city=403)
 
 MONTH = {"year": 2025, "month": 3}
+# --- accounts (issue 17): an account of the first zone's field (a secretary) is staff's and
+# the administrator's to change, an account of its office (a committee viewer) the
+# administrator's only.
+# The platform keeps zones' administrators and the accounts above the zones: a zone's other
+# accounts do not exist for it.
+ACCOUNT_PAGE = codes(viewer=403, secretary=403, city=403, platform=200)
+ACCOUNT_OF_FIELD = codes(viewer=403, secretary=403, xstaff=404, city=403, platform=404)
+ACCOUNT_OF_OFFICE = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=404)
+ACCOUNT_OF_ADMIN = codes(staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=200)
+ACTION_ON_FIELD = codes(
+    admin=302, staff=302, viewer=403, secretary=403, xstaff=404, city=403, platform=404
+)
+ACTION_ON_OFFICE = codes(
+    admin=302, staff=403, viewer=403, secretary=403, xstaff=404, city=403, platform=404
+)
+# --- end of accounts
+
+# --- guidance (issue 16)
+G_READ = codes(viewer=403, secretary=403, instructor=200, city=200)
+G_OBJECT = codes(viewer=403, secretary=403, instructor=200, xstaff=404, city=200)
+G_OFFICE = codes(viewer=403, secretary=403, instructor=403, city=403)
+G_OFFICE_OBJECT = codes(viewer=403, secretary=403, instructor=403, xstaff=404, city=403)
+# The second zone's station has no batch yet: its office is sent to enter one first.
+G_OFFICE_NEW = codes(viewer=403, secretary=403, instructor=403, xstaff=302, city=403)
+G_RECORD = codes(viewer=403, secretary=403, instructor=200, city=403)
+NOT_GET = codes(405, 405, 405, 405, 405, 405, 405, 405)
+G_MONTH = {"year": 2025, "month": 3}
+G_YEAR = {"year": 2025}
+GUIDANCE_LISTS = (
+    "overview",
+    "instructors",
+    "visits",
+    "visits_export",
+    "problems",
+    "problems_export",
+    "tasks",
+    "meetings",
+    "decisions",
+    "roster",
+    "rule_sets",
+    "weeks",
+)
+GUIDANCE_OBJECTS = (
+    ("instructor", {"pk": "g_instructor"}),
+    ("visit", {"pk": "g_visit"}),
+    ("task_list", G_MONTH),
+    ("rule_set", G_YEAR),
+    ("week", {"pk": "g_week"}),
+    ("points", G_YEAR),
+    ("points_export", G_YEAR),
+)
+# --- end of guidance
+# --- records (issue 14)
+# An instructor reads a1 (their assigned organization) but writes nothing of its own.
+SECRETARY_WRITES = codes(
+    admin=403, staff=403, viewer=403, secretary=200, instructor=403, xstaff=404, city=403
+)
+SECRETARY_OUTSIDE = codes(admin=403, staff=403, viewer=404, secretary=404, xstaff=404, city=403)
+SECRETARY_OUTSIDE_POST = codes(302, 403, 403, 404, 404, xstaff=404, city=403)
+REVIEW = codes(viewer=403, secretary=403, xstaff=404, city=403)
+APPEAL_NEW = codes(
+    admin=403, staff=403, viewer=403, secretary=302, instructor=403, xstaff=404, city=403
+)
+# --- end of records
 
 
 @dataclass
@@ -102,12 +181,12 @@ CASES = [
     Case("logout", codes(302, 302, 302, 302, 302, city=302), method="post"),
     Case("password_change", EVERYONE),
     Case("password_change_done", EVERYONE),
-    # Django's admin is the platform's and the developers', never a zone's.
+    # Django's admin is the developers' (superusers) only: daily work has its own pages.
     Case(
         "admin:index",
-        codes(admin=302, staff=302, viewer=302, secretary=302, city=302, platform=200),
+        codes(admin=302, staff=302, viewer=302, secretary=302, city=302, platform=302),
     ),
-    Case("orgs:list", codes(secretary=302)),
+    Case("orgs:list", codes(secretary=302, instructor=200)),
     Case("orgs:create", ADMIN),
     Case("orgs:create", ADMIN, method="post"),
     Case("orgs:detail", IN_ZONE, {"pk": "a1"}),
@@ -197,7 +276,7 @@ CASES = [
     ),
     Case(
         "scoring:rectification_submit",
-        codes(302, 403, 403, 403, 200, xstaff=404, city=403),
+        codes(302, 403, 403, 403, 200, xstaff=404, city=403, instructor=403),
         {"pk": "task_a1"},
         "post",
     ),
@@ -272,6 +351,185 @@ CASES = [
         {"pk": "staff_notice"},
     ),
     # --- end of dashboard
+    # --- accounts (issue 17): a zone's office keeps its accounts (staff the secretaries',
+    # the administrator everyone's); another zone's accounts do not exist for it. Nobody
+    # resets their own password here (sent back with a message).
+    Case("accounts:list", ACCOUNT_PAGE),
+    Case("accounts:create", ACCOUNT_PAGE),
+    Case("accounts:create", ACCOUNT_PAGE, method="post"),
+    Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}),
+    Case("accounts:detail", ACCOUNT_OF_FIELD, {"pk": "secretary"}, method="post"),
+    Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}),
+    Case("accounts:detail", ACCOUNT_OF_OFFICE, {"pk": "viewer"}, method="post"),
+    Case("accounts:reset", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:reset", ACCOUNT_OF_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:detail", ACCOUNT_OF_ADMIN, {"pk": "admin"}),
+    Case("accounts:reset", {**ACCOUNT_OF_ADMIN, "admin": 302}, {"pk": "admin"}, "post"),
+    Case("accounts:unlock", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:unlock", ACTION_ON_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:unlock", ACTION_ON_OFFICE, {"pk": "viewer"}, "post"),
+    Case("accounts:active", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "secretary"}),
+    Case("accounts:active", ACTION_ON_FIELD, {"pk": "secretary"}, "post"),
+    Case("accounts:active", ACTION_ON_OFFICE, {"pk": "viewer"}, "post"),
+    Case("orgs:secretary", WRITE_IN_ZONE, {"pk": "a1"}),
+    Case("orgs:secretary", WRITE_IN_ZONE, {"pk": "a1"}, method="post"),
+    Case("orgs:secretary", WRITE_OUTSIDE, {"pk": "b1"}),
+    # The slips' Excel is read back from the page that showed them (without its signed
+    # field the office is sent to the accounts list with a message).
+    Case("accounts:slips_download", codes(405, 405, 405, 405, 405, 405, 405, 405)),
+    Case(
+        "accounts:slips_download",
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403, platform=302),
+        method="post",
+    ),
+    # --- end of accounts
+    # --- registry (issue 17): the zone's office brings its registry in and out. The preview
+    # without a pending upload sends the office back to the upload page.
+    Case("orgs:registry", OFFICE),
+    Case("orgs:registry", OFFICE, method="post"),
+    Case("orgs:registry_template", OFFICE),
+    Case("orgs:registry_export", OFFICE),
+    Case("orgs:registry_preview", codes(admin=302, staff=302, viewer=403, secretary=403, city=403)),
+    Case(
+        "orgs:registry_preview",
+        codes(admin=302, staff=302, viewer=403, secretary=403, city=403),
+        method="post",
+    ),
+    # --- end of registry
+    # --- guidance (issue 16): the station's pages are read by the zone's office, its
+    # instructors and the cross-zone readers (never by committee viewers or secretaries); the
+    # office manages it, the head runs the roster and the month's feedback, instructors enter
+    # their own visits and weeks. The second zone has a station of its own with nothing in it.
+    *(Case(f"guidance:{name}", G_READ) for name in GUIDANCE_LISTS),
+    *(Case(f"guidance:{name}", G_OBJECT, kwargs) for name, kwargs in GUIDANCE_OBJECTS),
+    Case("guidance:station_edit", G_OFFICE),
+    Case("guidance:station_edit", G_OFFICE, method="post"),
+    Case(
+        "guidance:mine",
+        codes(admin=403, staff=403, viewer=403, secretary=403, instructor=200, city=403),
+    ),
+    Case("guidance:instructor_create", G_OFFICE_NEW),
+    Case("guidance:instructor_create", G_OFFICE_NEW, method="post"),
+    Case("guidance:instructor_edit", G_OFFICE_OBJECT, {"pk": "g_instructor"}),
+    Case("guidance:instructor_edit", G_OFFICE_OBJECT, {"pk": "g_instructor"}, "post"),
+    *(
+        Case(f"guidance:{name}", G_OFFICE, method=m)
+        for name in ("groups", "batches")
+        for m in ("get", "post")
+    ),
+    Case("guidance:visit_create", G_RECORD),
+    Case("guidance:visit_create", G_RECORD, method="post"),
+    Case("guidance:problem_move", NOT_GET, {"pk": "g_problem"}),
+    Case(
+        "guidance:problem_move",
+        codes(302, 302, 302, 403, 403, instructor=302, xstaff=404, city=403),
+        {"pk": "g_problem"},
+        "post",
+    ),
+    Case("guidance:task_list_create", NOT_GET),
+    Case(
+        "guidance:task_list_create",
+        codes(302, 302, 302, 403, 403, instructor=403, city=403),
+        method="post",
+    ),
+    Case("guidance:task_list_close", G_OFFICE_OBJECT, G_MONTH),
+    Case("guidance:task_list_close", G_OFFICE_OBJECT, G_MONTH, "post"),
+    Case("guidance:task_claim", NOT_GET, {"pk": "g_task"}),
+    Case(
+        "guidance:task_claim",
+        codes(302, 403, 403, 403, 403, instructor=302, xstaff=404, city=403),
+        {"pk": "g_task"},
+        "post",
+    ),
+    *(Case(f"guidance:{name}", G_OFFICE) for name in ("meeting_create", "roster_plan")),
+    *(
+        Case(f"guidance:{name}", G_OFFICE, method="post")
+        for name in ("meeting_create", "decisions", "roster_plan")
+    ),
+    Case("guidance:attendance", NOT_GET),
+    Case(
+        "guidance:attendance",
+        codes(302, 302, 302, 403, 403, instructor=403, city=403),
+        method="post",
+    ),
+    Case(
+        "guidance:rule_sets",
+        codes(302, 302, 302, 403, 403, instructor=403, city=403),
+        method="post",
+    ),
+    Case("guidance:rule_set_edit", G_OFFICE_OBJECT, G_YEAR),
+    Case("guidance:rule_set_edit", G_OFFICE_OBJECT, G_YEAR, "post"),
+    Case("guidance:week_start", NOT_GET),
+    Case(
+        "guidance:week_start",
+        codes(302, 403, 403, 403, 403, instructor=302, xstaff=403, city=403),
+        method="post",
+    ),
+    # The week is the instructor's own, still being filled in: only they may open its form.
+    *(
+        Case(
+            "guidance:week_edit",
+            codes(302, 403, 403, 403, 403, instructor=i, xstaff=404, city=403),
+            {"pk": "g_week"},
+            m,
+        )
+        for m, i in (("get", 200), ("post", 302))
+    ),
+    Case("guidance:week_step", NOT_GET, {"pk": "g_week"}),
+    Case(
+        "guidance:week_step",
+        codes(302, 403, 403, 403, 403, instructor=302, xstaff=404, city=403),
+        {"pk": "g_week"},
+        "post",
+    ),
+    # --- end of guidance
+    # --- records (issue 14): a secretary writes only their organization's records, readers
+    # read them in scope, the office reviews. `draft_a1` is a1's draft, `record_a1` and
+    # `record_b1` submitted records with a photo (`file_a1`, `file_b1`).
+    Case("records:home", codes(302, 302, 302, 302, 302, instructor=403, city=302)),
+    Case("records:month", IN_ZONE, {"pk": "a1", "year": 2025, "month": 3}),
+    Case("records:month", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025, "month": 3}),
+    Case("records:year", IN_ZONE, {"pk": "a1", "year": 2025}),
+    Case("records:year", OFFICE_OUTSIDE, {"pk": "b1", "year": 2025}),
+    Case("records:create", SECRETARY_WRITES, {"pk": "a1"}),
+    Case("records:create", SECRETARY_WRITES, {"pk": "a1"}, "post"),
+    Case("records:create", SECRETARY_OUTSIDE, {"pk": "b1"}),
+    Case("records:detail", IN_ZONE, {"rid": "record_a1"}),
+    Case("records:detail", OFFICE_OUTSIDE, {"rid": "record_b1"}),
+    Case("records:edit", SECRETARY_WRITES, {"rid": "draft_a1"}),
+    Case("records:edit", SECRETARY_WRITES, {"rid": "draft_a1"}, "post"),
+    Case("records:edit", SECRETARY_OUTSIDE, {"rid": "record_b1"}),
+    Case("records:submit", codes(405, 405, 405, 405, 405, 405, 405, 405), {"rid": "draft_a1"}),
+    Case(
+        "records:submit",
+        codes(302, 403, 403, 403, 302, instructor=403, xstaff=404, city=403),
+        {"rid": "draft_a1"},
+        "post",
+    ),
+    Case("records:submit", SECRETARY_OUTSIDE_POST, {"rid": "record_b1"}, "post"),
+    Case("records:attachment", IN_ZONE, {"aid": "file_a1"}),
+    Case("records:attachment", OFFICE_OUTSIDE, {"aid": "file_b1"}),
+    Case("records:thumbnail", IN_ZONE, {"aid": "file_a1"}),
+    Case("records:thumbnail", OFFICE_OUTSIDE, {"aid": "file_b1"}),
+    Case("records:queue", READERS, MONTH),
+    Case("records:review", REVIEW, {"pk": "a1", **MONTH}),
+    Case("records:review", REVIEW, {"pk": "a1", **MONTH}, "post"),
+    Case("records:review", REVIEW, {"pk": "b1", **MONTH}),
+    Case("records:appeals", READERS),
+    # The 2025 Q1 notice's window is long over: the secretary is sent back with the reason.
+    Case("records:appeal_new", APPEAL_NEW, {"wid": "warning_a1"}),
+    Case("records:appeal_new", APPEAL_NEW, {"wid": "warning_a1"}, "post"),
+    Case("records:appeal_new", SECRETARY_OUTSIDE, {"wid": "warning_b1"}),
+    Case("records:appeal", IN_ZONE, {"pk": "appeal_a1"}),
+    Case("records:appeal", OFFICE_OUTSIDE, {"pk": "appeal_b1"}),
+    Case(
+        "records:appeal_answer", codes(405, 405, 405, 405, 405, 405, 405, 405), {"pk": "appeal_a1"}
+    ),
+    Case("records:appeal_answer", WRITE_IN_ZONE, {"pk": "appeal_a1"}, "post"),
+    Case("records:appeal_answer", WRITE_OUTSIDE, {"pk": "appeal_b1"}, "post"),
+    Case("records:appeal_attachment", IN_ZONE, {"pk": "appeal_a1"}),
+    Case("records:appeal_attachment", OFFICE_OUTSIDE, {"pk": "appeal_b1"}),
+    # --- end of records
 ]
 
 
@@ -352,7 +610,86 @@ def build_matrix_zones():
         user=zone.staff, kind="month_deadline", title="提醒", url="/dashboard/"
     )
     # --- end of dashboard
+    # --- guidance (issue 16): the first zone's station with a visit raising a problem of the
+    # instructor's, March's task list, the 2025 rule set and the instructor's week in draft;
+    # an empty station in the second zone.
+    from guidance import services as guidance
+
+    from .conftest import build_station
+
+    station = build_station(zone)
+    zone.instructor = station.instructor.user
+    zone.g_instructor = station.instructor
+    zone.g_visit = guidance.record_visit(
+        visit=Visit(
+            station=station.station,
+            visited_on=datetime.date(2025, 3, 3),
+            purpose="走访",
+            organization=zone.a1,
+        ),
+        instructors=[station.instructor],
+        problems=[guidance.NewProblem("用工难", station.instructor)],
+        user=zone.staff,
+    )
+    zone.g_problem = zone.g_visit.problems.get()
+    task_list = guidance.issue_task_list(
+        station=station.station, year=2025, month=3, titles=["走访企业"], user=zone.staff
+    )
+    zone.g_task = task_list.tasks.get()
+    guidance.create_rule_set(station=station.station, year=2025)
+    zone.g_week = guidance.start_week(
+        instructor=station.instructor, monday=datetime.date(2025, 3, 3)
+    )
+    Station.objects.create(zone=other.zone, name="另一指导站")
+    # --- end of guidance
+    # --- records (issue 14): a draft of a1's, submitted records of a1 and b1 with a photo.
+    build_matrix_records(zone)
+    # --- end of records
     return zone
+
+
+def build_matrix_records(zone):
+    from partybuild.attachments import accept
+    from records.models import Appeal, State, WorkRecord
+    from records.services import add_attachment
+    from scoring.models import Warning
+
+    from .files import image_bytes
+
+    item = Item.objects.get(rule_set__zone=zone.place, rule_set__year=2025, code="2.2")
+    day = datetime.date(2025, 3, 5)
+
+    def record(org, state):
+        return WorkRecord.objects.create(
+            organization=org,
+            item=item,
+            date=day,
+            year=2025,
+            month=3,
+            title="主题党日",
+            content="内容",
+            state=state,
+        )
+
+    zone.draft_a1 = record(zone.a1, State.DRAFT)
+    zone.record_a1, zone.record_b1 = (
+        record(zone.a1, State.SUBMITTED),
+        record(zone.b1, State.SUBMITTED),
+    )
+    for name, rec in (("file_a1", zone.record_a1), ("file_b1", zone.record_b1)):
+        photo = SimpleUploadedFile("照片.jpg", image_bytes("JPEG"), content_type="image/jpeg")
+        setattr(zone, name, add_attachment(record=rec, accepted=accept(photo)))
+    for org in ("a1", "b1"):
+        warning = Warning.objects.get(organization=getattr(zone, org), notice__year=2025)
+        appeal = Appeal(warning=warning, reason="理由")
+        pdf = SimpleUploadedFile(
+            "申诉.pdf", b"%PDF-1.4 test\n%%EOF", content_type="application/pdf"
+        )
+        appeal.attachment.save("申诉.pdf", pdf, save=False)
+        appeal.attachment_name, appeal.attachment_type = "申诉.pdf", "application/pdf"
+        appeal.save()
+        setattr(zone, f"warning_{org}", warning)
+        setattr(zone, f"appeal_{org}", appeal)
 
 
 def make_batch(user, rule_set):

@@ -212,6 +212,14 @@ def test_the_platform_creates_a_zone_with_its_first_administrator(zone, login, c
         reverse("login"), {"username": "xqadmin", "password": "Xq-first-password-1"}
     )
     assert signed_in.status_code == 302
+    # The platform's password opens only the change to one of the administrator's own.
+    assert client.get(reverse("orgs:list"))["Location"] == reverse("password_change")
+    new = "Xq-own-password-22"
+    changed = client.post(
+        reverse("password_change"),
+        {"old_password": "Xq-first-password-1", "new_password1": new, "new_password2": new},
+    )
+    assert changed["Location"] == reverse("home")
     listed = client.get(reverse("orgs:list"))
     assert listed.status_code == 200 and listed.context["total"] == 0
     assert client.get(reverse("scoring:rule_set_create")).status_code == 200

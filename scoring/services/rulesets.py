@@ -28,6 +28,7 @@ RULE_SET_FIELDS = [
     "subsidy_first",
     "subsidy_second",
     "subsidy_third",
+    "appeal_days",
 ]
 
 

@@ -57,13 +57,13 @@ def sheet_rows(rule_set: RuleSet, *, finalized: bool, today: date) -> Any:
 Summary = tuple[Counter[tuple[str, int]], defaultdict[str, Any]]
 
 
-def stored_summary(year: int) -> Summary:
-    """Counts by (sector, grade) and subsidies by sector of a finalized year, summed by the
-    database."""
+def stored_summary(zone_id: int, year: int) -> Summary:
+    """Counts by (sector, grade) and subsidies by sector of the zone's finalized year, summed by
+    the database."""
     counts: Counter[tuple[str, int]] = Counter()
     subsidies: defaultdict[str, Any] = defaultdict(int)
     for sector, grade, n, money in (
-        AnnualResult.objects.filter(year=year)
+        AnnualResult.objects.filter(zone=zone_id, year=year)
         .order_by()
         .values_list("sector", "grade")
         .annotate(n=Count("pk"), money=Sum("subsidy", default=0))
@@ -98,7 +98,7 @@ def write(target: IO[bytes] | str, *, rule_set: RuleSet, finalized: bool, today:
     sectors = dict(Sector.choices)
     # A finalized year is summed by the database; a provisional one is summed here, row by row.
     empty: Summary = (Counter(), defaultdict(int))
-    counts, subsidies = stored_summary(year) if finalized else empty
+    counts, subsidies = stored_summary(rule_set.zone_id, year) if finalized else empty
     row: GradeRow
     for number, row in enumerate(sheet_rows(rule_set, finalized=finalized, today=today), start=1):
         if not finalized:

@@ -158,16 +158,6 @@ def parse(
         workbook.close()
 
 
-def _value(cell: Any) -> tuple[Any, str | None]:
-    """(the value a cell holds, why it cannot be imported or None). A formula or an error
-    cell is refused by name: its value is whatever a spreadsheet last computed, or nothing."""
-    if cell.data_type == "f":
-        return None, "单元格是公式，请只填写数值（可复制后“选择性粘贴 → 数值”）"
-    if cell.data_type == "e":
-        return None, f"单元格是错误值 {cell.value}，请填写数值"
-    return cell.value, None
-
-
 def _parse(workbook: Any, *, zone: Zone, year: int, month: int, items: list[Item]) -> Parsed:
     parsed = Parsed()
     if "说明" not in workbook.sheetnames:
@@ -218,7 +208,7 @@ def _parse(workbook: Any, *, zone: Zone, year: int, month: int, items: list[Item
     codes: dict[str, int] = {}
     found = []
     for number, cells in enumerate(sheet_rows, start=FIRST_DATA_ROW):
-        row = [_value(c) for c in cells]
+        row = [xlsx.cell_value(c) for c in cells]
         if not any(v not in (None, "") or why for v, why in row):
             continue
         code = str(row[0][0]).strip() if row and row[0][0] is not None else ""

@@ -11,6 +11,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -19,6 +20,7 @@ from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
 from partybuild.inputs import unreadable
+from records.models import WorkRecord
 
 from .. import rules
 from ..forms import ReasonForm
@@ -112,11 +114,21 @@ def to_date_line(rule_set, year, month, today):
     return rules.pro_rated_line(rule_set.warning_threshold, counted), counted < 3
 
 
-def cell_view(entry, room):
-    """What a grid cell renders: (value, version, note, room) of templatetags.grid."""
+def cell_view(entry, room, records=None):
+    """What a grid cell renders: (value, version, note, room, records) of templatetags.grid;
+    `records` is (count, awarded, url) of the work records behind the cell, or None."""
     if entry is None:
-        return ("", 0, "", room)
-    return (fmt(entry.points), entry.version, entry.note, room)
+        return ("", 0, "", room, records)
+    return (fmt(entry.points), entry.version, entry.note, room, records)
+
+
+def record_links(org_ids, year, month):
+    """{(organization, item): (records, awarded, url)} of the month's submitted work records
+    (records app), in one query: each grid cell says how many support it and opens them."""
+    links = {}
+    for (org, item), (n, awarded) in WorkRecord.objects.cell_counts(org_ids, year, month).items():
+        links[(org, item)] = (n, awarded, reverse("records:review", args=[org, year, month]))
+    return links
 
 
 def majors_in_order(items):
@@ -159,6 +171,7 @@ def grid(request, year, month):
         for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
     }
     room = rooms(org_ids=org_ids, year=year, items=items, months=[month])
+    records = record_links(org_ids, year, month)
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
     state = month_state(rule_set, year, month)
     today = timezone.localdate()
@@ -171,7 +184,11 @@ def grid(request, year, month):
             {
                 "org": org,
                 "cells": [
-                    cell_view(entries.get((org.pk, item.pk)), room[(org.pk, item.pk, month)])
+                    cell_view(
+                        entries.get((org.pk, item.pk)),
+                        room[(org.pk, item.pk, month)],
+                        records.get((org.pk, item.pk)),
+                    )
                     for item in items
                 ],
                 "month_total": quarter_months[month],

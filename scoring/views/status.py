@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 
 from orgs import access
 from orgs.models import Organization
+from records.appeals import appeal_panel
 
 from .. import rules
 from ..models import (
@@ -293,6 +294,8 @@ def status(request, pk):
             ),
             "tasks": tasks,
             "reports_for_it": access.is_secretary_of(request.user, org),
+            # Only an organization that was ever warned can have appeals (records app).
+            "appeals": appeal_panel(org, today) if stamps.tasks else [],
         },
     )
 

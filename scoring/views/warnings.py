@@ -14,6 +14,7 @@ from django.utils import timezone
 from orgs import access
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
+from records.models import Appeal
 
 from .. import rules
 from ..forms import LevelFilterForm, PublishForm
@@ -321,6 +322,13 @@ def notice_print(request, year, quarter):
             "rule_set": RuleSet.objects.get(zone=request.zone, year=year),
             "excerpt": excerpt,
             "warned_total": notice.warnings.count(),
+            # Appeals are answered beside the notice, never in it (records app).
+            "appeals": access.in_scope(
+                request.user,
+                Appeal.objects.filter(warning__notice=notice).select_related(
+                    "warning__organization"
+                ),
+            ),
         },
     )
 

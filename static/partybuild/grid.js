@@ -139,6 +139,9 @@
     fb.cap.textContent = deduction
       ? `季度最多扣 ${cap} 分 · 其他月份已扣 ${used} · 本月最多扣 ${left}`
       : `季度上限 ${cap} 分 · 其他月份已记 ${used} · 本月最多 ${left}`;
+    if (input.dataset.records) {
+      fb.cap.textContent += ` · 工作记录 ${input.dataset.records} 条（已采纳 ${input.dataset.awarded}）`;
+    }
     fb.note.value = input.dataset.note || "";
     fb.note.disabled = !editable || input.readOnly;
   }

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orgs.models import User
+from orgs.commands import office_user
 from partybuild.xlsx import FileRefused
 
 from ...models import RuleSet
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded as the author of the changes")
 
     def handle(self, *args, file, year, month, user, **options):
-        author = self.author(user)
-        # The office user's own zone: nobody imports another zone's points.
-        zone = author.zone
+        author, zone = office_user(user, task="导入积分")
         rule_set = RuleSet.objects.filter(zone=zone, year=year).first()
         if rule_set is None:
             raise CommandError(f"{year} 年度尚未建立评分细则。")
@@ -52,18 +50,3 @@ class Command(BaseCommand):
             zone=zone, year=year, cells=changed, user=author, reason=f"命令导入：{file.name}"
         )
         self.stdout.write(f"已导入 {year}年{month}月：{len(changed)} 处修改。")
-
-    def author(self, username):
-        """The account every change is recorded under: an active office or admin user."""
-        if not username:
-            raise CommandError("请用 --user 指定记录为修改人的用户名（党建办工作人员或管理员）。")
-        author = User.objects.filter(username=username).first()
-        if author is None:
-            raise CommandError(f"没有用户 {username}。")
-        if not author.is_active:
-            raise CommandError(f"用户 {username} 已停用，不能作为修改人。")
-        if not author.is_office:
-            raise CommandError(
-                f"用户 {username} 的角色是“{author.get_role_display()}”，只有党建办工作人员或管理员可以导入积分。"
-            )
-        return author
