@@ -1,6 +1,9 @@
-"""`python -m reliability.probes access|input|files`: one probe in full, in this process, on
+"""`python -m reliability.probes access|input|files [--full]`: one probe, in this process, on
 the database of DATABASE_URL with the settings of the environment (make reliability runs it
-with production settings on its PostgreSQL cluster). The permission matrix's zones are built
+with production settings on its PostgreSQL cluster). Without --full the access and input
+probes take the shape of `make test`'s (every URL, role, form and field, a sample of the
+foreign ids and of the corpus in each field; the JSON save and the files get their whole
+corpus either way); --full sends everything, which takes several times as long. The permission matrix's zones are built
 inside a transaction that is rolled back at the end, so the database is left as it was.
 Prints the tally as JSON."""
 
@@ -12,7 +15,7 @@ import tempfile
 import django
 
 
-def main(name: str) -> dict[str, object]:
+def main(name: str, *, full: bool) -> dict[str, object]:
     from django.test.utils import override_settings, setup_test_environment
 
     from reliability.probes import access, checksum, files
@@ -34,9 +37,9 @@ def main(name: str) -> dict[str, object]:
         before = checksum()
         zone = build_matrix_zones()
         if name == "access":
-            tally = access.probe(CASES, zone, ROLES)
+            tally = access.probe(CASES, zone, ROLES, fast=not full)
         elif name == "input":
-            tally = input_probe.probe(CASES, zone, ROLES)
+            tally = input_probe.probe(CASES, zone, ROLES, fast=not full)
         else:
             tally = files.probe(zone)
     result = tally.as_json()
@@ -47,6 +50,6 @@ def main(name: str) -> dict[str, object]:
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partybuild.settings")
     django.setup()
-    result = main(sys.argv[1])
+    result = main(sys.argv[1], full="--full" in sys.argv[2:])
     # The last line is the tally, whatever else was printed before it.
     print("\n" + json.dumps(result, ensure_ascii=False))

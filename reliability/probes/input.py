@@ -39,7 +39,7 @@ CORPUS = [
     # replacement characters; only JSON can spell it (as \\ud800), and must refuse it.
     Value("lone surrogate", "x\ud800y", True),
     Value("bell and escape", "a\x07\x1bb"),
-    Value("huge text", "长" * 100_000, everywhere=True),
+    Value("huge text", "长" * 100_000),
     # Longer than a column of 255 characters, which PostgreSQL enforces (SQLite does not).
     Value("300 characters", "x" * 300, everywhere=True),
     Value("huge number", "9" * 5000),
@@ -271,7 +271,7 @@ def json_bytes(payload: object) -> bytes:
 def probe(cases: list[Any], zone: Any, roles: tuple[str, ...], *, fast: bool = False) -> Tally:
     tally = probe_forms(cases, zone, roles, fast=fast)
     tally.add("form requests", tally.counts["tried"])
-    save = probe_save(zone, fast=fast)
+    save = probe_save(zone, fast=False)  # a few hundred quick answers: always in full
     tally.add("JSON requests", save.counts["tried"])
     tally.counts.update(save.counts)
     tally.findings += save.findings

@@ -12,7 +12,7 @@ from reliability.report import Outcome
 from reliability.system import run
 
 
-def tally(env: Environment, name: str, *, timeout: float = 300) -> dict:
+def tally(env: Environment, name: str, *, timeout: float = 420) -> dict:
     started = time.monotonic()
     output = run(
         [sys.executable, "-m", "reliability.probes", name],
