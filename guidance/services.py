@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from orgs.models import Role, User
@@ -440,14 +440,18 @@ def may_take_step(user: User, record: WeekRecord) -> bool:
     return False
 
 
+def steppable() -> QuerySet[WeekRecord]:
+    """Week records locked for a step, with whom the step depends on. Only the record's row is
+    locked: PostgreSQL refuses FOR UPDATE over the outer join to an instructor's group, which
+    may be none (every submission answered 500 there; the input probe found it)."""
+    return WeekRecord.objects.select_for_update(of=("self",)).select_related(
+        "instructor__station", "instructor__group__leader"
+    )
+
+
 @transaction.atomic
 def take_step(*, record: WeekRecord, user: User, action: str, comment: str = "") -> WeekRecord:
-    record = (
-        # Only the record's row is locked: the group (nullable) joins for reading.
-        WeekRecord.objects.select_for_update(of=("self",))
-        .select_related("instructor__station", "instructor__group__leader")
-        .get(pk=record.pk)
-    )
+    record = steppable().get(pk=record.pk)
     state = RecordState(record.state)
     if state == RecordState.CERTIFIED:
         raise Refused("该周记录已经认定。")

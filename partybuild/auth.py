@@ -1,16 +1,29 @@
-"""Sign-in helpers beyond Django's own: a wrong old password on the password change form
-counts as a failed sign-in, so that someone at an unattended, signed-in machine cannot try
-passwords there without limit; changing the password ends a one-time password's hold on
-every page (partybuild.middleware.PasswordChangeRequiredMiddleware)."""
+"""Sign-in helpers beyond Django's own: a user name too long for any account is refused before
+it is looked up, and a wrong old password on the password change form counts as a failed
+sign-in, so that someone at an unattended, signed-in machine cannot try passwords there
+without limit; changing the password ends a one-time password's hold on every page
+(partybuild.middleware.PasswordChangeRequiredMiddleware)."""
 
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
+from django.core.validators import MaxLengthValidator
 
 LOCKED = "尝试次数过多，修改密码和登录已暂时锁定 15 分钟；如需提前解锁，请联系党建办。"
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, with the user name's length checked: Django only sets it on the
+    input, and a longer name reached the lockout's records, whose 255 characters PostgreSQL
+    enforces with an error (a 500 found by the input probe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        longest = self.username_field.max_length or 254
+        self.fields["username"].validators.append(MaxLengthValidator(longest))
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):

@@ -898,3 +898,22 @@ def test_each_step_is_stamped_when_it_happens_so_the_demo_reads_as_a_real_statio
     assert record.steps.get().at == moment
     assert v.recorded_at == moment and v.problems.get().steps.get().at == moment
     assert task_list.issued_at == moment
+
+
+def test_a_step_locks_only_the_week_record_as_postgresql_requires():
+    """FOR UPDATE over the outer join to an instructor's group (which may be none) is refused
+    by PostgreSQL: every submission answered 500 there (the input probe found it). Compiled
+    for PostgreSQL, the lock names the record's table only."""
+    from django.db import connections
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from guidance.services import steppable
+
+    postgres = DatabaseWrapper(
+        {**connections["default"].settings_dict, "ENGINE": "django.db.backends.postgresql"}
+    )
+    postgres.connection = object()  # compiled only, never connected
+    sql, _ = steppable().filter(pk=1).query.get_compiler(connection=postgres).as_sql()
+
+    assert "LEFT OUTER JOIN" in sql
+    assert sql.endswith('FOR UPDATE OF "guidance_weekrecord"')

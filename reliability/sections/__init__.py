@@ -3,11 +3,14 @@
 
 from types import ModuleType
 
-from reliability.sections import backup, concurrency, faults, scale_out
+from reliability.sections import access, backup, concurrency, faults, files, input, scale_out
 
 SECTIONS: dict[str, ModuleType] = {
     "faults": faults,
     "concurrency": concurrency,
     "scale_out": scale_out,
     "backup": backup,
+    "access": access,
+    "input": input,
+    "files": files,
 }

@@ -1,4 +1,4 @@
-"""Backup and restore as README-section.md documents it: pg_dump -Fc of the live database,
+"""Backup and restore as README.md documents it ("Backup and restore"): pg_dump -Fc of the live database,
 pg_restore into a fresh one, and the restored copy must be the same database: every table's
 rows, every sequence's position, no migration missing, and the sheets the office hands
 upward (the grade sheet and the points backup) with the same cell values.

@@ -73,10 +73,11 @@ def journey(outcome: Outcome, browser: Browser, env: Environment, org: int) -> N
     outcome.check("journey: staff signs in", browser.login(data.staff[-1], data.password))
     home = browser.get("/")
     outcome.check(
-        "journey: GET / → the organization list",
-        home.status == 302 and home.headers.get("Location") == "/orgs/",
+        "journey: GET / → the dashboard (the office's home)",
+        home.status == 302 and home.headers.get("Location") == "/dashboard/",
     )
     for path in (
+        "/dashboard/",
         "/orgs/",
         f"/points/{year}/{MONTH}/",
         f"/warnings/{year}/{data.published_quarter}/",
