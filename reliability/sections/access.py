@@ -15,7 +15,13 @@ def run(env: Environment) -> Outcome:
     report(
         outcome,
         result,
-        ["attempts", "matrix attempts", "foreign-id attempts", "refused"],
+        [
+            "attempts",
+            "matrix attempts",
+            "foreign-id attempts",
+            "refused",
+            "object URLs without a scope rule for their kind",
+        ],
         [
             "leaks",
             "leaks: a refused request wrote",

@@ -15,7 +15,13 @@ def run(env: Environment) -> Outcome:
     report(
         outcome,
         result,
-        ["tried", "refused", "peak MB of one upload", "process peak MB (ru_maxrss)"],
+        [
+            "tried",
+            "refused",
+            "stored clean, the rider dropped",
+            "peak MB of one upload",
+            "process peak MB (ru_maxrss)",
+        ],
         ["5xx", "accepted", "rows written", "memory"],
     )
     outcome.check(
