@@ -124,7 +124,7 @@ def test_a_parent_may_come_after_its_children(zone):
     c = Organization.objects.get(zone=zone.zone, code="CC")
     assert c.parent() == zone.root and c.numchild == 2
     assert {o.code for o in Organization.objects.get_children(c)} == {"CC-1", "CC-2"}
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_importing_creates_secretaries_named_by_phone_with_one_time_passwords(zone):
@@ -340,7 +340,7 @@ def test_a_move_places_the_branch_under_its_new_parent(zone):
     assert a1.parent() == zone.com_b
     assert Organization.objects.get(pk=zone.com_a.pk).numchild == 1
     assert Organization.objects.get(pk=zone.com_b.pk).numchild == 2
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_swapping_a_parent_and_its_child_keeps_a_sound_tree(zone):
@@ -349,7 +349,7 @@ def test_swapping_a_parent_and_its_child_keeps_a_sound_tree(zone):
     a, a1 = (Organization.objects.get(pk=o.pk) for o in (zone.com_a, zone.a1))
     assert a.parent() == a1 and a1.parent() == zone.root
     assert Organization.objects.get(pk=zone.a2.pk).parent() == a
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_a_new_secretary_by_phone_ends_the_old_ones_term(zone):
@@ -434,7 +434,7 @@ def test_an_export_imported_into_an_empty_database_exports_the_same(transactiona
     assert sheet_values(second) == sheet_values(first)
     assert len(sheet_values(first)[registry.ORG_SHEET]) == 1 + 7
     assert Organization.objects.get(code="XQ").name == "新区党工委（全称）"
-    assert Organization.find_problems() == ([], [], [], [], [])
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_the_template_holds_the_working_committee_and_the_guide(zone):
