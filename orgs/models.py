@@ -272,6 +272,12 @@ class TierSource(models.TextChoices):
 
 
 class OrganizationQuerySet(MP_NodeQuerySet):
+    def update(self, **kwargs):
+        # Every change moves updated_at, even one made in bulk: zone stamps (orgs.stamps) sum
+        # it, so a cached page that shows the old value is never served again.
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
     def in_zone(self, zone):
         return self.filter(zone=zone)
 

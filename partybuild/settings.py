@@ -225,11 +225,18 @@ else:
 
 # Per-process memory: cached page fragments are keyed by the data they show (stamps), so
 # another instance never serves them stale; a shared cache (Redis) only saves recomputation.
+# The office pages' tables (partybuild.fragments) are up to ~150 KB each: at most 500 of them
+# per process, so a worker's cache stays under ~75 MB.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 20000},
-    }
+    },
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
 }
 
 # Reminders and notices are mailed by `manage.py send_reminders`: printed to the console in

@@ -15,3 +15,4 @@ class RecordsConfig(AppConfig):
             points.CELL_EVIDENCE.append(hooks.cell_evidence)
             status.STATUS_PANELS.append(hooks.status_panel)
             warnings.NOTICE_ASIDES.append(hooks.notice_aside)
+        hooks.register_stamps()

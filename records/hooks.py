@@ -43,3 +43,17 @@ def notice_aside(notice, user):
         )
     )
     return ("records/_notice_appeals.html", {"appeals": appeals}) if appeals else None
+
+
+def register_stamps():
+    """Records and appeals in the zone stamp (orgs.stamps): the grid's evidence counts and the
+    dashboard's review panel move with them; every state change is a save_step."""
+    from orgs import stamps
+    from scoring.stamps import of_zone_warnings
+
+    stamps.register(
+        stamps.Source(
+            WorkRecord, stamps.of_zone_organizations(), ("created_at", "submitted_at", "changed_at")
+        ),
+        stamps.Source(Appeal, of_zone_warnings(), ("created_at", "changed_at")),
+    )

@@ -7,3 +7,6 @@ class ScoringConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the registry's signals)
+        from . import stamps
+
+        stamps.register()

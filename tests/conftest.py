@@ -206,10 +206,12 @@ def publish_first_quarter(zone):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with an empty per-process cache (ranks, page fragments)."""
-    from django.core.cache import cache
+    """Each test starts with empty per-process caches (ranks, page fragments): ids and times
+    repeat across tests whose rows were rolled back."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 # --- guidance (issue 16): the zone's guidance station.

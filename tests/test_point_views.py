@@ -58,11 +58,16 @@ def test_the_grid_query_count_does_not_grow_with_rows(
             user=zone.staff,
             reason="",
         )
-    # 15 for the page (one of them the work records behind the cells), 1 for the signed-in
-    # user's zone, 1 for the menu's unread notices.
-    with django_assert_max_num_queries(17):
+    # 15 for the page (one of them the work records behind the cells), 1 for the zone's stamp,
+    # 1 for the signed-in user's zone, 1 for the menu's unread notices.
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("scoring:grid", args=[2025, 3]), {"size": "50"})
     assert len(response.context["rows"]) == 45
+    # Reloaded, the table comes from the cache: the session, the user, the zone, its stamp
+    # and the menu's notices.
+    with django_assert_max_num_queries(5):
+        again = client.get(reverse("scoring:grid", args=[2025, 3]), {"size": "50"})
+    assert again.content.count(b'<tr data-org="') == 45
 
 
 @pytest.mark.parametrize("url", ["/points/2025/13/", "/points/1999/3/"])

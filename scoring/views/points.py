@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from orgs import access
+from orgs import access, stamps
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
+from partybuild import fragments
 from partybuild.inputs import unreadable
 
 from .. import rules
@@ -139,48 +140,19 @@ def majors_in_order(items):
     return [(major, len(list(group))) for major, group in groupby(items, key=lambda i: i.major)]
 
 
-@access.office_required
-def grid_current(request):
-    today = timezone.localdate()
-    year, month = today.year, today.month
-    rule_sets = RuleSet.objects.filter(zone=request.zone)
-    if not rule_sets.filter(year=year).exists():
-        latest = rule_sets.first()
-        if latest is None:
-            messages.info(request, "还没有评分细则，请先由管理员创建本年度评分细则。")
-            return redirect("scoring:rules")
-        year, month = latest.year, 12
-    return redirect("scoring:grid", year, month)
-
-
-@access.office_required
-def grid(request, year, month):
-    check_month(month)
-    rule_set = get_rule_set(request.zone, year)
-    items = rule_set.ordered_items()
-    scope = Organization.objects.in_zone(request.zone).scored()
-    form = OrganizationFilterForm(
-        request.GET or None,
-        committees=scope.committees(),
-        only=("q", "sector", "tier", "committee"),
-    )
-    organizations = form.by_tier(form.narrow(scope), year).with_tier(year).with_committee()
-    size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) else 50
-    page = Paginator(organizations, size).get_page(request.GET.get("page"))
-    org_ids = [org.pk for org in page]
+def grid_rows(organizations, *, items, year, month, records, line):
+    """The rows of the grid for `organizations`: each item's cell (cell_view) with the room
+    its quarter leaves, and the month's and quarter's totals against the to-date `line`."""
+    org_ids = [org.pk for org in organizations]
     quarter = rules.quarter_of(month)
     entries = {
         (e.organization_id, e.item_id): e
         for e in PointEntry.objects.filter(organization_id__in=org_ids, year=year, month=month)
     }
     room = rooms(org_ids=org_ids, year=year, items=items, months=[month])
-    records = cell_evidence(org_ids, year, month)
     totals = PointEntry.objects.month_totals(org_ids, year, rules.months_of(quarter))
-    state = month_state(rule_set, year, month)
-    today = timezone.localdate()
-    line, provisional = to_date_line(rule_set, year, month, today)
     rows = []
-    for org in page:
+    for org in organizations:
         quarter_months = {m: totals.get((org.pk, m), 0) for m in rules.months_of(quarter)}
         to_date = sum(v for m, v in quarter_months.items() if m <= month)
         rows.append(
@@ -200,33 +172,80 @@ def grid(request, year, month):
                 "behind": to_date < line,
             }
         )
+    return rows
+
+
+@access.office_required
+def grid_current(request):
+    today = timezone.localdate()
+    year, month = today.year, today.month
+    rule_sets = RuleSet.objects.filter(zone=request.zone)
+    if not rule_sets.filter(year=year).exists():
+        latest = rule_sets.first()
+        if latest is None:
+            messages.info(request, "还没有评分细则，请先由管理员创建本年度评分细则。")
+            return redirect("scoring:rules")
+        year, month = latest.year, 12
+    return redirect("scoring:grid", year, month)
+
+
+@access.office_required
+def grid(request, year, month):
+    check_month(month)
+    parts = stamps.zone_parts(request, year, month)
+    content = fragments.content(
+        request,
+        "grid",
+        parts,
+        "scoring/_grid_content.html",
+        lambda: grid_context(request, year, month),
+    )
+    return render(
+        request, "scoring/grid.html", {"year": year, "month": month, "content": content}
+    )
+
+
+def grid_context(request, year, month):
+    """What the month grid shows; its figures come from grid_rows."""
+    rule_set = get_rule_set(request.zone, year)
+    items = rule_set.ordered_items()
+    scope = Organization.objects.in_zone(request.zone).scored()
+    form = OrganizationFilterForm(
+        request.GET or None,
+        committees=scope.committees(),
+        only=("q", "sector", "tier", "committee"),
+    )
+    organizations = form.by_tier(form.narrow(scope), year).with_tier(year).with_committee()
+    size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) else 50
+    page = Paginator(organizations, size).get_page(request.GET.get("page"))
+    records = cell_evidence([org.pk for org in page], year, month)
+    state = month_state(rule_set, year, month)
+    today = timezone.localdate()
+    line, provisional = to_date_line(rule_set, year, month, today)
+    quarter = rules.quarter_of(month)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "scoring/grid.html",
-        {
-            "rule_set": rule_set,
-            "year": year,
-            "month": month,
-            "quarter": quarter,
-            "to_date_months": ",".join(str(m) for m in rules.months_of(quarter) if m <= month),
-            "line": line,
-            "provisional": provisional,
-            "filtered": any(form.values()[name] for name in ("q", "sector", "tier", "committee")),
-            "majors": majors_in_order(items),
-            "items": items,
-            "rows": rows,
-            "page": page,
-            "form": form,
-            "query": query.urlencode(),
-            "state": state,
-            "editable": not state["closed"] and not state["future"],
-            "months": _month_tabs(rule_set, year, today),
-            "size": size,
-            "sizes": PAGE_SIZES,
-        },
-    )
+    return {
+        "rule_set": rule_set,
+        "year": year,
+        "month": month,
+        "quarter": quarter,
+        "to_date_months": ",".join(str(m) for m in rules.months_of(quarter) if m <= month),
+        "line": line,
+        "provisional": provisional,
+        "filtered": any(form.values()[name] for name in ("q", "sector", "tier", "committee")),
+        "majors": majors_in_order(items),
+        "items": items,
+        "rows": grid_rows(page, items=items, year=year, month=month, records=records, line=line),
+        "page": page,
+        "form": form,
+        "query": query.urlencode(),
+        "state": state,
+        "editable": not state["closed"] and not state["future"],
+        "months": _month_tabs(rule_set, year, today),
+        "size": size,
+        "sizes": PAGE_SIZES,
+    }
 
 
 def _bad_request(message):
