@@ -12,4 +12,6 @@ class DashboardConfig(AppConfig):
         from .models import CompletionMark
 
         # The office's marks of a month done move the dashboard's completeness.
-        stamps.register(stamps.Source(CompletionMark, stamps.of_zone_organizations(), ("marked_at",)))
+        stamps.register(
+            stamps.Source(CompletionMark, stamps.of_zone_organizations(), ("marked_at",))
+        )

@@ -6,7 +6,9 @@ class ScoringConfig(AppConfig):
     verbose_name = "积分"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the registry's signals)
-        from . import stamps
+        from . import (
+            receivers,  # noqa: F401  (connects the registry's signals)
+            stamps,
+        )
 
         stamps.register()

@@ -4,7 +4,16 @@ items, services.steps.save_step for periods, rectifications and year states) or 
 
 from orgs import stamps
 
-from .models import AnnualResult, Notice, Period, Rectification, RuleSet, Scorecard, Warning, YearState
+from .models import (
+    AnnualResult,
+    Notice,
+    Period,
+    Rectification,
+    RuleSet,
+    Scorecard,
+    Warning,
+    YearState,
+)
 
 
 def of_zone_warnings() -> str:

@@ -200,9 +200,7 @@ def grid(request, year, month):
         "scoring/_grid_content.html",
         lambda: grid_context(request, year, month),
     )
-    return render(
-        request, "scoring/grid.html", {"year": year, "month": month, "content": content}
-    )
+    return render(request, "scoring/grid.html", {"year": year, "month": month, "content": content})
 
 
 def grid_context(request, year, month):
