@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from orgs import access
+from orgs import access, stamps
 from orgs.forms import OrganizationFilterForm
 from orgs.models import Organization
+from partybuild import fragments
 from records.panel import review_panel
 from scoring.models import Grade, Level, Period, RuleSet
 from scoring.services.steps import Refused
@@ -81,12 +82,25 @@ def _percent(share):
 
 @access.reader_required
 def dashboard(request):
-    zone, user = request.zone, request.user
-    today, now = timezone.localdate(), timezone.now()
-    rule_sets = figures.zone_rule_sets(zone, today)
-    at = figures.working_month(zone, today, rule_sets)
+    today = timezone.localdate()
+    rule_sets = figures.zone_rule_sets(request.zone, today)
+    at = figures.working_month(request.zone, today, rule_sets)
     if at is None:
         return render(request, "dashboard/no_rules.html")
+    content = fragments.content(
+        request,
+        "dashboard",
+        stamps.zone_parts(request, at),
+        "dashboard/_content.html",
+        lambda: dashboard_context(request, rule_sets, at),
+    )
+    return render(request, "dashboard/dashboard.html", {"content": content})
+
+
+def dashboard_context(request, rule_sets, at):
+    """What the office's dashboard shows for the working month `at` (year, month)."""
+    zone, user = request.zone, request.user
+    today, now = timezone.localdate(), timezone.now()
     year, month = at
     rule_set = rule_sets[year]
     scope = _scope(request)
@@ -112,7 +126,7 @@ def dashboard(request):
     committee_rates = [
         (committees.get(path), rate, _percent(rate.share)) for path, rate in by_committee.items()
     ]
-    nonce = request.csp_nonce
+    nonce = fragments.NONCE_MARKER
     month_labels = tuple(f"{m}月" for m in MONTHS)
     month_chart = charts.svg(
         charts.stacked_months,
@@ -177,7 +191,7 @@ def dashboard(request):
         **_terms_context(organizations, today),
         "review": review_panel(organizations),  # records (issue 14)
     }
-    return render(request, "dashboard/dashboard.html", context)
+    return context
 
 
 TERMS_SHOWN = 10

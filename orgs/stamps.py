@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from .models import Organization, Role, SecretaryTerm, TierAssignment
+from .models import CoveredUnit, Organization, Role, SecretaryTerm, TierAssignment
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ SOURCES: list[Source] = [
     Source(Organization, in_zone(), ("updated_at",)),
     Source(TierAssignment, of_zone_organizations(), ("set_at",)),
     Source(SecretaryTerm, of_zone_organizations(), ("started_at", "ended_at")),
+    Source(CoveredUnit, of_zone_organizations()),
 ]
 
 
@@ -54,11 +55,15 @@ def register(*sources: Source) -> None:
             SOURCES.append(source)
 
 
-# A timestamp as an exact number of microseconds (PostgreSQL: exact seconds), never rounded:
-# two writes a moment apart must not sum alike. SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]".
+# A timestamp's sum as exact numbers, never rounded: two writes a moment apart must not sum
+# alike. PostgreSQL sums microseconds as numeric; SQLite, which keeps "YYYY-MM-DD
+# HH:MM:SS[.ffffff]" and sums in 64 bits, sums the seconds and the microseconds apart.
 EPOCH = {
-    "postgresql": "CAST(date_part('epoch', {}) * 1000000 AS bigint)",
-    "sqlite": "(CAST(strftime('%%s', {0}) AS INTEGER) * 1000000 + CAST(substr({0}, 21, 6) AS INTEGER))",
+    "postgresql": ("SUM(CAST(date_part('epoch', {0}) * 1000000 AS bigint))",),
+    "sqlite": (
+        "SUM(CAST(strftime('%%s', {0}) AS INTEGER))",
+        "SUM(CAST(substr({0}, 21, 6) AS INTEGER))",
+    ),
 }
 
 
@@ -68,7 +73,7 @@ def _statement(vendor: str, sources: tuple[Source, ...]) -> str:
     parts = []
     for source in sources:
         sums = ["COUNT(*)", "SUM(t.id)"] + [
-            f"SUM({epoch.format('t.' + column)})" for column in source.times
+            part.format("t." + column) for column in source.times for part in epoch
         ]
         joined = " || ':' || ".join(f"COALESCE({s}, 0)" for s in sums)
         parts.append(f"(SELECT {joined} FROM {source.model._meta.db_table} t WHERE {source.where})")

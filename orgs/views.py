@@ -8,7 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import access
+from partybuild import fragments
+
+from . import access, stamps
 from .forms import (
     CoveredUnitFormSet,
     OrganizationFilterForm,
@@ -27,9 +29,21 @@ PAGE_SIZE = 50
 
 @access.zone_required
 def org_list(request):
-    user = request.user
-    if user.role == Role.SECRETARY:
+    if request.user.role == Role.SECRETARY:
         return redirect("home")
+    content = fragments.content(
+        request,
+        "orgs",
+        stamps.zone_parts(request),
+        "orgs/_list_content.html",
+        lambda: org_list_context(request),
+    )
+    return render(request, "orgs/list.html", {"content": content})
+
+
+def org_list_context(request):
+    """What the organization list shows: the page of organizations, with tier counts."""
+    user = request.user
     scope = access.visible_organizations(user).in_zone(request.zone)
     form = OrganizationFilterForm(request.GET or None, committees=scope.committees())
     year = form.values()["year"]
@@ -49,19 +63,15 @@ def org_list(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "orgs/list.html",
-        {
-            "form": form,
-            "page": page,
-            "year": year,
-            "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
-            "untiered": tier_counts.get(None, 0),
-            "total": sum(tier_counts.values()),
-            "query": query.urlencode(),
-        },
-    )
+    return {
+        "form": form,
+        "page": page,
+        "year": year,
+        "tiers": [(t, tier_counts.get(t.value, 0)) for t in Tier],
+        "untiered": tier_counts.get(None, 0),
+        "total": sum(tier_counts.values()),
+        "query": query.urlencode(),
+    }
 
 
 @login_required

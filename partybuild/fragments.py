@@ -20,9 +20,11 @@ from django.utils.safestring import SafeString, mark_safe
 # bounded number of entries (settings.CACHES), never crowding out the small ones.
 ALIAS = "fragments"
 TIMEOUT = 24 * 3600
-# Rendered in place of the request's CSRF token, which is put in on every serve: a cached
-# fragment is shared by every session.
+# Rendered in place of the request's CSRF token and Content-Security-Policy nonce (which
+# inline chart styles carry), put in on every serve: a cached fragment is shared by every
+# session, and both are the response's own.
 CSRF_MARKER = "csrf-token-of-the-request-9f1c2e"
+NONCE_MARKER = "csp-nonce-of-the-response-4b7d0a"
 
 
 def key(name: str, parts: object) -> str:
@@ -47,11 +49,14 @@ def content(
     request: Any, name: str, parts: object | None, template: str, context: Callable[[], dict]
 ) -> SafeString:
     """`template` rendered with `context()`, cached under `parts` (everything it depends on
-    but the CSRF token; None: not cached); `context` runs only when the cache has no such
-    fragment."""
+    but the CSRF token and the CSP nonce, which `context()` gives as NONCE_MARKER; None: not
+    cached); `context` runs only when the cache has no such fragment."""
 
     def render() -> str:
-        return render_to_string(template, {**context(), "csrf_token": CSRF_MARKER})
+        return render_to_string(template, {**context(), "csrf_token": CSRF_MARKER}, request)
 
     html = render() if parts is None else cached(name, parts, render)
-    return mark_safe(html.replace(CSRF_MARKER, get_token(request)))
+    html = html.replace(CSRF_MARKER, get_token(request))
+    if NONCE_MARKER in html:
+        html = html.replace(NONCE_MARKER, str(request.csp_nonce))
+    return mark_safe(html)

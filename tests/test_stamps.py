@@ -140,3 +140,18 @@ def test_the_prepared_statement_reads_what_the_plain_one_does(both):
         zone_stamp(zone.zone.pk)
         == hashlib.blake2b(repr(plain).encode(), digest_size=16).hexdigest()
     )
+
+
+def test_the_stamp_sums_a_zone_of_many_rows_without_overflowing(zone):
+    from dashboard.models import CompletionMark
+
+    orgs = [zone.a1, zone.a2, zone.b1, zone.com_a, zone.com_b]
+    CompletionMark.objects.bulk_create(
+        CompletionMark(organization=org, year=year, month=month)
+        for org in orgs
+        for year in range(1901, 2001)
+        for month in range(1, 13)
+    )
+    before = zone_stamp(zone.zone.pk)
+    mark_done(zone=zone.zone, organizations=[zone.a2], year=2025, month=2, user=zone.staff)
+    assert zone_stamp(zone.zone.pk) != before

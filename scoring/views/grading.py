@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from orgs import access
+from orgs import access, stamps
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Sector, Tier, TierAssignment, TierSource
+from partybuild import fragments
 
 from ..forms import GradeFilterForm, OverrideForm, ReasonForm
 from ..grades import GradeRow, live_rows, stored_results, stored_rows
@@ -45,6 +46,20 @@ def grading_index(request):
 
 @access.reader_required
 def grading(request, year):
+    # A finalized year's results carry overrides the zone's stamp does not sum: read fresh.
+    finalized = year_state(request.zone, year).finalized
+    content = fragments.content(
+        request,
+        "grading",
+        None if finalized else stamps.zone_parts(request, year),
+        "scoring/_grading_content.html",
+        lambda: grading_context(request, year),
+    )
+    return render(request, "scoring/grading.html", {"year": year, "content": content})
+
+
+def grading_context(request, year):
+    """What the year's grading page shows: live grades and ranks, or the stored results."""
     zone = request.zone
     rule_set = get_rule_set(zone, year)
     state = year_state(zone, year)
@@ -91,30 +106,24 @@ def grading(request, year):
     query = request.GET.copy()
     query.pop("page", None)
     today = timezone.localdate()
-    return render(
-        request,
-        "scoring/grading.html",
-        {
-            "year": year,
-            "rule_set": rule_set,
-            "state": state,
-            "provisional": not state.finalized,
-            "running": year >= today.year,
-            "distribution": _distribution_table(distribution),
-            "subsidy_total": subsidy_total,
-            "rows": rows,
-            "page": page,
-            "org_filter": org_filter,
-            "grade_filter": grade_filter,
-            "query": query.urlencode(),
-            "years": RuleSet.objects.filter(zone=zone)
-            .order_by("year")
-            .values_list("year", flat=True),
-            "history": state.history.select_related("history_user").order_by("-history_date")
-            if state.pk
-            else [],
-        },
-    )
+    return {
+        "year": year,
+        "rule_set": rule_set,
+        "state": state,
+        "provisional": not state.finalized,
+        "running": year >= today.year,
+        "distribution": _distribution_table(distribution),
+        "subsidy_total": subsidy_total,
+        "rows": rows,
+        "page": page,
+        "org_filter": org_filter,
+        "grade_filter": grade_filter,
+        "query": query.urlencode(),
+        "years": RuleSet.objects.filter(zone=zone).order_by("year").values_list("year", flat=True),
+        "history": state.history.select_related("history_user").order_by("-history_date")
+        if state.pk
+        else [],
+    }
 
 
 def _distribution_table(distribution):

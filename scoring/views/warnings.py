@@ -13,9 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from orgs import access
+from orgs import access, stamps
 from orgs.forms import OrganizationFilterForm, posted
 from orgs.models import Organization
+from partybuild import fragments
 
 from .. import rules
 from ..forms import LevelFilterForm, PublishForm
@@ -73,6 +74,20 @@ def warnings_index(request):
 
 @access.reader_required
 def warnings_page(request, year, quarter):
+    content = fragments.content(
+        request,
+        "warnings",
+        stamps.zone_parts(request, year, quarter),
+        "scoring/_warnings_content.html",
+        lambda: warnings_context(request, year, quarter),
+    )
+    return render(
+        request, "scoring/warnings.html", {"year": year, "quarter": quarter, "content": content}
+    )
+
+
+def warnings_context(request, year, quarter):
+    """What the quarter's warnings page shows: live levels, or the notice as published."""
     zone = request.zone
     rule_set = check_quarter(zone, year, quarter)
     notice = Notice.objects.filter(zone=zone, year=year, quarter=quarter).first()
@@ -157,37 +172,33 @@ def warnings_page(request, year, quarter):
     rows = _page_rows(entries, year, quarter, rule_set, line if running else None)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "scoring/warnings.html",
-        {
-            "year": year,
-            "quarter": quarter,
-            "rule_set": rule_set,
-            "notice": notice,
-            "provisional": running,
-            "line": line,
-            "behind_count": page.paginator.count if running else 0,
-            "can_publish": notice is None and today > rules.quarter_end(year, quarter),
-            "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
-            "warned_count": sum(counts.values()),
-            "scored": scored,
-            "rows": rows,
-            "page": page,
-            "org_filter": org_filter,
-            "level_filter": level_filter,
-            "query": query.urlencode(),
-            "quarters": _quarter_links(zone, today),
-            "overdue": Rectification.objects.filter(
-                warning__notice=notice, warning__organization__in=organizations.values("pk")
-            )
-            .overdue(today)
-            .count()
-            if notice
-            else 0,
-            "today": today,
-        },
-    )
+    return {
+        "year": year,
+        "quarter": quarter,
+        "rule_set": rule_set,
+        "notice": notice,
+        "provisional": running,
+        "line": line,
+        "behind_count": page.paginator.count if running else 0,
+        "can_publish": notice is None and today > rules.quarter_end(year, quarter),
+        "counts": [(lvl, counts.get(lvl.value, 0)) for lvl in reversed(Level)],
+        "warned_count": sum(counts.values()),
+        "scored": scored,
+        "rows": rows,
+        "page": page,
+        "org_filter": org_filter,
+        "level_filter": level_filter,
+        "query": query.urlencode(),
+        "quarters": _quarter_links(zone, today),
+        "overdue": Rectification.objects.filter(
+            warning__notice=notice, warning__organization__in=organizations.values("pk")
+        )
+        .overdue(today)
+        .count()
+        if notice
+        else 0,
+        "today": today,
+    }
 
 
 def _page_rows(entries, year, quarter, rule_set, line=None):
