@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import IO, Any
 
-from django.db.models import Count, Sum
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
@@ -15,7 +14,7 @@ from partybuild import xlsx
 from partybuild.routers import reading_reports
 
 from ..grades import GradeRow, live_rows, stored_results, stored_rows
-from ..models import AnnualResult, Grade, RuleSet
+from ..models import Grade, RuleSet
 
 COLUMNS = [
     ("序号", 6),
@@ -54,25 +53,6 @@ def sheet_rows(rule_set: RuleSet, *, finalized: bool, today: date) -> Any:
     return live_rows(rule_set, today=today)
 
 
-Summary = tuple[Counter[tuple[str, int]], defaultdict[str, Any]]
-
-
-def stored_summary(zone_id: int, year: int) -> Summary:
-    """Counts by (sector, grade) and subsidies by sector of the zone's finalized year, summed by
-    the database."""
-    counts: Counter[tuple[str, int]] = Counter()
-    subsidies: defaultdict[str, Any] = defaultdict(int)
-    for sector, grade, n, money in (
-        AnnualResult.objects.filter(zone=zone_id, year=year)
-        .order_by()
-        .values_list("sector", "grade")
-        .annotate(n=Count("pk"), money=Sum("subsidy", default=0))
-    ):
-        counts[sector, grade] = n
-        subsidies[sector] += money
-    return counts, subsidies
-
-
 def _tier(tier: str) -> str:
     return f"{tier}类" if tier else ""
 
@@ -96,14 +76,14 @@ def write(target: IO[bytes] | str, *, rule_set: RuleSet, finalized: bool, today:
         grade: (xlsx.Styled(ws, "s", fill=fill), grade.label) for grade, fill in GRADE_FILLS.items()
     }
     sectors = dict(Sector.choices)
-    # A finalized year is summed by the database; a provisional one is summed here, row by row.
-    empty: Summary = (Counter(), defaultdict(int))
-    counts, subsidies = stored_summary(rule_set.zone_id, year) if finalized else empty
+    # The summary is summed from the rows as they are written: they are the zone's, in
+    # memory already, and one more grouped query would cost more than adding them up.
+    counts: Counter[tuple[str, int]] = Counter()
+    subsidies: defaultdict[str, Any] = defaultdict(int)
     row: GradeRow
     for number, row in enumerate(sheet_rows(rule_set, finalized=finalized, today=today), start=1):
-        if not finalized:
-            counts[row.sector, row.grade] += 1
-            subsidies[row.sector] += row.subsidy or 0
+        counts[row.sector, row.grade] += 1
+        subsidies[row.sector] += row.subsidy or 0
         grade_cell, grade_name = grades[Grade(row.grade)]
         ws.append(
             [
