@@ -231,15 +231,17 @@ def _page_verdict(key, province, single, minimal):
             share >= SECRETARY_SHARE and province["queries"] == single["queries"]
         )
     if key in CROSS_ZONE_PAGES:
-        return f"≤ {CROSS_ZONE_MS} ms", province["ms"] <= CROSS_ZONE_MS
-    goal = f"≤ {TIME_RATIO}× single, ≥ 1/20 of minimal req/s, queries = single"
+        return f"≤ {CROSS_ZONE_MS} ms cold", province["ms_cold"] <= CROSS_ZONE_MS
+    goal = f"≤ {TIME_RATIO}× single (reloaded and cold), ≥ 1/20 of minimal req/s, queries = single"
     met = (
         province["ms"] <= TIME_RATIO * single["ms"]
+        and province["ms_cold"] <= TIME_RATIO * single["ms_cold"]
         and share >= RATE_SHARE
         and province["queries"] == single["queries"]
+        and province["queries_cold"] == single["queries_cold"]
     )
     if key == "dashboard":
-        return f"{goal}, ≤ {DASHBOARD_MS} ms", met and province["ms"] <= DASHBOARD_MS
+        return f"{goal}, ≤ {DASHBOARD_MS} ms cold", met and province["ms_cold"] <= DASHBOARD_MS
     return goal, met
 
 
@@ -251,11 +253,11 @@ def _pages_table(pages, orgs, per_zone):
     minimal, minimal_p99 = pages["minimal"]
     lines = [
         f"| page | server time at {orgs:,} | at {per_zone:,} (one zone) | ratio | queries "
-        f"(province / one zone) | req/s at {orgs:,} (p99) | req/s one zone (p99) | ÷ minimal "
-        "| goal | met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
-        f"| 最小视图（基准） | — | — | — | 0 | {minimal:,.0f} (p99 {minimal_p99:.0f} ms) | — | "
-        "1 | — | — |",
+        f"(province / one zone) | cold at {orgs:,} / one zone (ratio) | cold queries | req/s at "
+        f"{orgs:,} (p99) | req/s one zone (p99) | ÷ minimal | goal | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| 最小视图（基准） | — | — | — | 0 | — | — | {minimal:,.0f} (p99 {minimal_p99:.0f} ms) "
+        "| — | 1 | — | — |",
     ]
     for key, province in pages["province"].items():
         single = pages["single"].get(key)
@@ -265,6 +267,9 @@ def _pages_table(pages, orgs, per_zone):
         lines.append(
             f"| {province['label']} | {province['ms']:.0f} ms | {single['ms']:.0f} ms | "
             f"{province['ms'] / single['ms']:.2f} | {province['queries']} / {single['queries']} | "
+            f"{province['ms_cold']:.0f} / {single['ms_cold']:.0f} ms "
+            f"({province['ms_cold'] / single['ms_cold']:.2f}) | "
+            f"{province['queries_cold']} / {single['queries_cold']} | "
             f"{province['rate']:,.0f} ({province['p99']:.0f} ms) | "
             f"{single['rate']:,.0f} ({single['p99']:.0f} ms) | "
             f"{_share(province['rate'], minimal)} | {goal} | {'yes' if met else '**no**'} |"
@@ -316,7 +321,10 @@ def report(outcome, *, orgs, per_zone, rows, zone_rows, load, machine, args, sec
         *_pages_table(outcome["pages"], orgs, per_zone),
         "",
         "Server time: Django answering the page in-process (test client, no network), warm, "
-        "with no load running; queries counted on the same request. Requests/s: gunicorn with 2 "
+        "with no load running; queries counted on the same request. Reloaded: the page's "
+        "content served from the cache under the zone's stamp, as between writes; cold: that "
+        "cached content dropped before each request, as after a write to what the page shows "
+        "(the first load then). Requests/s (reloads): gunicorn with 2 "
         "workers per database, both servers up, wrk with 2 threads and 8 connections on "
         "loopback, one page at a time; the ratio to the minimal view (a constant `HttpResponse` "
         "through the same middleware) is the share of the machine's page rate the page gets.",

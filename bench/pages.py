@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.pages [--runs 20] [--json]
 
 Each figure is the median time for Django to answer the page in-process (no network), with the
-number of queries it ran. The pages are a zone office's (the first staff account's zone), its
+number of queries it ran: reloaded (its content served from the cache, as between writes) and
+cold (its cached content dropped first, as after a write to what it shows). The pages are a zone office's (the first staff account's zone), its
 secretary's and committee viewer's, and a city/province viewer's cross-zone pages with that
 zone chosen. `make bench` runs this on each of its databases with `--json`, which also prints
 a session cookie per page for wrk.
@@ -51,17 +52,34 @@ def pages(today):
     return staff.zone, found
 
 
+def timed(client, path, runs, *, before=lambda: None):
+    """([seconds] of `runs` requests of `path`, each after `before()`; queries of one more)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    for _ in range(runs):
+        before()
+        started = time.perf_counter()
+        client.get(path)
+        times.append(time.perf_counter() - started)
+    before()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    return times, len(queries.captured_queries)
+
+
 def server_times(runs, *, cookies):
     """[{key, label, path, ms, queries, status[, cookie]}], the median of `runs` warm requests."""
-    from django.db import connection
+    from django.core.cache import caches
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from bench.tools import session_cookie
     from orgs.access import CHOSEN_ZONE
 
     zone, found = pages(timezone.localdate())
+    fragments = caches["fragments"]
     measured = []
     for key, label, user, path in found:
         client = Client(HTTP_HOST="127.0.0.1")
@@ -73,20 +91,18 @@ def server_times(runs, *, cookies):
             session.update(extra)
             session.save()
         client.get(path)
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            response = client.get(path)
-            times.append(time.perf_counter() - started)
-        with CaptureQueriesContext(connection) as queries:
-            client.get(path)
+        # Cold: the page's cached content dropped first, as after a write to what it shows.
+        cold, cold_queries = timed(client, path, runs, before=fragments.clear)
+        times, queries = timed(client, path, runs)
         row = {
             "key": key,
             "label": label,
             "path": path,
             "ms": statistics.median(times) * 1000,
-            "queries": len(queries.captured_queries),
-            "status": response.status_code,
+            "queries": queries,
+            "ms_cold": statistics.median(cold) * 1000,
+            "queries_cold": cold_queries,
+            "status": client.get(path).status_code,
         }
         if cookies:
             row["cookie"] = session_cookie(user, **extra)
@@ -114,6 +130,7 @@ def main():
     for row in measured:
         print(
             f"  {row['label']:<26} {row['ms']:6.1f} ms  {row['queries']:2d} 次查询  "
+            f"（不用缓存 {row['ms_cold']:6.1f} ms  {row['queries_cold']:2d} 次）  "
             f"HTTP {row['status']}"
         )
 

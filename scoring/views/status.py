@@ -3,6 +3,7 @@
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable
+from dataclasses import astuple
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from django.utils.functional import cached_property
 
 from orgs import access
 from orgs.models import Organization
+from partybuild import fragments
 
 from .. import rules
 from ..models import (
@@ -262,9 +264,20 @@ def status(request, pk):
     org = access.get_organization(request.user, pk)
     today = timezone.localdate()
     stamps = status_stamps(org.pk, org.zone_id, today.year)
+    parts, context = _status(request, org, today, stamps)
+    content = fragments.content(
+        request, "status", parts, "scoring/_status_content.html", lambda: context
+    )
+    return render(request, "scoring/status.html", {"org": org, "content": content})
+
+
+def _status(request, org, today, stamps):
+    """(parts, context) of the organization's page: the context it shows, and what that
+    depends on for the cache, or None when that is more than its stamps (its rectification
+    tasks and the panels apps add are read fresh, and only a warned organization has any)."""
     context = {"org": org, "year": today.year, "today": today, "tier": stamps.tier}
     if stamps.rules_changed is None:
-        return render(request, "scoring/status.html", {**context, "figures": None})
+        return None, {**context, "figures": None}
     rank, tier_size = (
         rank_in_tier(org.zone_id, stamps.tier, stamps.year_total, today.year)
         if stamps.tier
@@ -281,30 +294,30 @@ def status(request, pk):
         if stamps.tasks
         else []
     )
-    return render(
-        request,
-        "scoring/status.html",
-        {
-            **context,
-            "figures": Figures(org, today),
-            # The fragments below the title change only with this organization's points, the
-            # rule set or the date; tasks and rank are read fresh.
-            "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}|"
-            f"{stamps.latest_notice}",
-            "rank": rank,
-            "tier_size": tier_size,
-            "open_tasks": sorted(
-                (t for t in tasks if t.status != Status.ACCEPTED), key=lambda t: t.deadline
-            ),
-            "tasks": tasks,
-            "reports_for_it": access.is_secretary_of(request.user, org),
-            "panels": [
-                panel
-                for add in STATUS_PANELS
-                if (panel := add(org, request.user, today, bool(stamps.tasks)))
-            ],
-        },
+    user = request.user
+    parts = (
+        None
+        if stamps.tasks
+        else (org.pk, org.updated_at, user.pk, user.role, astuple(stamps), rank, tier_size, today)
     )
+    return parts, {
+        **context,
+        "figures": Figures(org, today),
+        # The fragments below the title change only with this organization's points, the
+        # rule set or the date; tasks and rank are read fresh.
+        "stamp": f"{today:%Y%m%d}|{stamps.scorecard_changed}|{stamps.rules_changed}|"
+        f"{stamps.latest_notice}",
+        "rank": rank,
+        "tier_size": tier_size,
+        "open_tasks": sorted(
+            (t for t in tasks if t.status != Status.ACCEPTED), key=lambda t: t.deadline
+        ),
+        "tasks": tasks,
+        "reports_for_it": access.is_secretary_of(user, org),
+        "panels": [
+            panel for add in STATUS_PANELS if (panel := add(org, user, today, bool(stamps.tasks)))
+        ],
+    }
 
 
 fmt = rules.format_points
