@@ -4,9 +4,9 @@
 
 Each figure is the median time for Django to answer the page in-process (no network), with the
 number of queries it ran: reloaded (its content served from the cache, as between writes) and
-cold (its cached content dropped first, as after a write to what it shows). The pages are a zone office's (the first staff account's zone), its
-secretary's and committee viewer's, and a city/province viewer's cross-zone pages with that
-zone chosen. `make bench` runs this on each of its databases with `--json`, which also prints
+cold (its cached content dropped first, as after a write to what it shows). The pages are a
+zone office's (the first staff account's zone), its secretary's and committee viewer's, and a
+city/province viewer's cross-zone pages with that zone chosen. `make bench` runs this on each of its databases with `--json`, which also prints
 a session cookie per page for wrk.
 """
 

@@ -156,7 +156,7 @@ def dashboard_context(request, rule_sets, at):
         }
         for row in map_page
     ]
-    context = {
+    return {
         "year": year,
         "month": month,
         "today": today,
@@ -191,7 +191,6 @@ def dashboard_context(request, rule_sets, at):
         **_terms_context(organizations, today),
         "review": review_panel(organizations),  # records (issue 14)
     }
-    return context
 
 
 TERMS_SHOWN = 10

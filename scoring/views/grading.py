@@ -46,23 +46,23 @@ def grading_index(request):
 
 @access.reader_required
 def grading(request, year):
+    state = year_state(request.zone, year)
     # A finalized year's results carry overrides the zone's stamp does not sum: read fresh.
-    finalized = year_state(request.zone, year).finalized
     content = fragments.content(
         request,
         "grading",
-        None if finalized else stamps.zone_parts(request, year),
+        None if state.finalized else stamps.zone_parts(request, year),
         "scoring/_grading_content.html",
-        lambda: grading_context(request, year),
+        lambda: grading_context(request, year, state),
     )
     return render(request, "scoring/grading.html", {"year": year, "content": content})
 
 
-def grading_context(request, year):
-    """What the year's grading page shows: live grades and ranks, or the stored results."""
+def grading_context(request, year, state):
+    """What the year's grading page shows (its YearState `state`): live grades and ranks, or
+    the stored results."""
     zone = request.zone
     rule_set = get_rule_set(zone, year)
-    state = year_state(zone, year)
     scope = access.visible_organizations(request.user).in_zone(zone).scored()
     org_filter = OrganizationFilterForm(
         request.GET or None,

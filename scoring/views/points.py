@@ -192,11 +192,10 @@ def grid_current(request):
 @access.office_required
 def grid(request, year, month):
     check_month(month)
-    parts = stamps.zone_parts(request, year, month)
     content = fragments.content(
         request,
         "grid",
-        parts,
+        stamps.zone_parts(request, year, month),
         "scoring/_grid_content.html",
         lambda: grid_context(request, year, month),
     )

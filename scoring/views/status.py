@@ -264,25 +264,30 @@ def status(request, pk):
     org = access.get_organization(request.user, pk)
     today = timezone.localdate()
     stamps = status_stamps(org.pk, org.zone_id, today.year)
-    parts, context = _status(request, org, today, stamps)
+    rank, tier_size = (
+        rank_in_tier(org.zone_id, stamps.tier, stamps.year_total, today.year)
+        if stamps.tier and stamps.rules_changed is not None
+        else (None, 0)
+    )
+    # Cached whole when it follows from its stamps: not for a warned organization, whose
+    # rectification tasks and the panels apps add are read fresh.
+    shared = stamps.rules_changed is not None and not stamps.tasks
+    parts = (org.pk, org.updated_at, request.user.pk, astuple(stamps), rank, tier_size, today)
     content = fragments.content(
-        request, "status", parts, "scoring/_status_content.html", lambda: context
+        request,
+        "status",
+        parts if shared else None,
+        "scoring/_status_content.html",
+        lambda: status_context(request, org, today, stamps, rank, tier_size),
     )
     return render(request, "scoring/status.html", {"org": org, "content": content})
 
 
-def _status(request, org, today, stamps):
-    """(parts, context) of the organization's page: the context it shows, and what that
-    depends on for the cache, or None when that is more than its stamps (its rectification
-    tasks and the panels apps add are read fresh, and only a warned organization has any)."""
+def status_context(request, org, today, stamps, rank, tier_size):
+    """What the organization's page shows, beside the stamps and rank read for its key."""
     context = {"org": org, "year": today.year, "today": today, "tier": stamps.tier}
     if stamps.rules_changed is None:
-        return None, {**context, "figures": None}
-    rank, tier_size = (
-        rank_in_tier(org.zone_id, stamps.tier, stamps.year_total, today.year)
-        if stamps.tier
-        else (None, 0)
-    )
+        return {**context, "figures": None}
     # Every task the organization had, newest notice first: the open ones lead the page, all
     # of them (with the warning that opened them) stay as its history.
     tasks = (
@@ -295,12 +300,7 @@ def _status(request, org, today, stamps):
         else []
     )
     user = request.user
-    parts = (
-        None
-        if stamps.tasks
-        else (org.pk, org.updated_at, user.pk, user.role, astuple(stamps), rank, tier_size, today)
-    )
-    return parts, {
+    return {
         **context,
         "figures": Figures(org, today),
         # The fragments below the title change only with this organization's points, the
