@@ -137,9 +137,9 @@ FROM scoring_pointentry WHERE year = %(year)s
 """
 
 SCORECARDS_SQL = """
-INSERT INTO scoring_scorecard (organization_id, year, q1, q2, q3, q4, e1, e2, e3, e4,
+INSERT INTO scoring_scorecard (organization_id, zone_id, year, q1, q2, q3, q4, e1, e2, e3, e4,
                                l1, l2, l3, l4, bonus, deduction, total, vetoes, updated_at)
-SELECT e.organization_id, e.year,
+SELECT e.organization_id, o.zone_id, e.year,
        COALESCE(SUM(e.points) FILTER (WHERE e.month <= 3), 0),
        COALESCE(SUM(e.points) FILTER (WHERE e.month BETWEEN 4 AND 6), 0),
        COALESCE(SUM(e.points) FILTER (WHERE e.month BETWEEN 7 AND 9), 0),
@@ -153,8 +153,9 @@ SELECT e.organization_id, e.year,
        COUNT(*) FILTER (WHERE i.veto AND e.points < 0),
        now()
 FROM scoring_pointentry e JOIN scoring_item i ON i.id = e.item_id
+JOIN orgs_organization o ON o.id = e.organization_id
 WHERE e.points IS NOT NULL
-GROUP BY 1, 2
+GROUP BY 1, 2, 3
 """
 
 
@@ -253,8 +254,9 @@ def generate(*, orgs, zones, years, say):
             _organizations_copy(zone_ids, sizes),
         )
         cursor.execute(
-            """INSERT INTO orgs_tierassignment (organization_id, year, tier, source, reason, set_at)
-               SELECT id, %s, CASE id %% 5 WHEN 0 THEN 'A' WHEN 4 THEN 'C' ELSE 'B' END,
+            """INSERT INTO orgs_tierassignment (organization_id, zone_id, year, tier, source, reason,
+                                               set_at)
+               SELECT id, zone_id, %s, CASE id %% 5 WHEN 0 THEN 'A' WHEN 4 THEN 'C' ELSE 'B' END,
                       'initial', '合成数据初始分类', now()
                FROM orgs_organization WHERE depth > 1""",
             [years[0]],

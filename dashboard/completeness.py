@@ -110,7 +110,7 @@ class Stamps:
 
     @classmethod
     def of(cls, zone_id: int, year: int) -> "Stamps":
-        cards = Scorecard.objects.filter(organization__zone=zone_id, year=year).aggregate(
+        cards = Scorecard.objects.filter(zone=zone_id, year=year).aggregate(
             latest=Max("updated_at"), n=Count("pk")
         )
         marks = CompletionMark.objects.filter(organization__zone=zone_id, year=year).aggregate(

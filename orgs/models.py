@@ -519,6 +519,8 @@ class TierAssignment(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="tier_history", verbose_name="党组织"
     )
+    # The organization's zone, kept on the row (see SecretaryTerm.zone).
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(
         "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
@@ -595,6 +597,11 @@ class SecretaryTerm(models.Model):
         related_name="secretary_terms",
         verbose_name="党组织",
     )
+    # The organization's zone, kept on the row (written beside the organization, carried by a
+    # zone move): the zone's stamp (orgs.stamps) sums these rows, one or more per organization,
+    # as one index range rather than an index probe per organization, which at province scale
+    # cost twice as much.
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

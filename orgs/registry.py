@@ -1007,6 +1007,7 @@ def apply(*, plan: Plan, by: User | None, source: str, deactivate: Collection[in
     tiers = [
         TierAssignment(
             organization=orgs[r.code],
+            zone=zone,
             year=plan.year,
             tier=r.tier,
             source=TierSource.INITIAL,
@@ -1020,6 +1021,7 @@ def apply(*, plan: Plan, by: User | None, source: str, deactivate: Collection[in
     tiers += [
         TierAssignment(
             organization=orgs[code],
+            zone=zone,
             year=plan.year,
             tier=rows[code].tier,
             source=TierSource.MANUAL,

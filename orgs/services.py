@@ -90,7 +90,10 @@ def set_secretaries(*, pairs: list[tuple[Organization, User]], by: User | None) 
         Q(pk__in=organizations, secretary__isnull=False) | Q(secretary__in=users)
     ).update(secretary=None)
     SecretaryTerm.objects.bulk_create(
-        (SecretaryTerm(organization=o, user=u, started_at=now, changed_by=by) for o, u in pairs),
+        (
+            SecretaryTerm(organization=o, zone_id=o.zone_id, user=u, started_at=now, changed_by=by)
+            for o, u in pairs
+        ),
         batch_size=1000,
     )
     # The secretary is the holder of the open term: one statement for all of them.
@@ -104,7 +107,13 @@ def set_secretaries(*, pairs: list[tuple[Organization, User]], by: User | None) 
 
 def assign_tier(*, organization, year, tier, source, reason, user):
     return TierAssignment.objects.create(
-        organization=organization, year=year, tier=tier, source=source, reason=reason, set_by=user
+        organization=organization,
+        zone_id=organization.zone_id,
+        year=year,
+        tier=tier,
+        source=source,
+        reason=reason,
+        set_by=user,
     )
 
 
@@ -179,6 +188,8 @@ def move_to_zone(
     moved = Organization.objects.in_subtree(Organization.objects.get(pk=organization.pk))
     pks = list(moved.values_list("pk", flat=True))
     moved.update(zone=to_zone)
+    TierAssignment.objects.filter(organization__in=pks).update(zone=to_zone)
+    SecretaryTerm.objects.filter(organization__in=pks).update(zone=to_zone)
     # The secretaries and committee viewers of the moved organizations work in the new zone.
     User.objects.filter(secretary_of__in=pks).update(zone=to_zone)
     User.objects.filter(committee__in=pks).update(zone=to_zone)

@@ -43,8 +43,8 @@ def of_zone_organizations(column: str = "organization_id") -> str:
 
 SOURCES: list[Source] = [
     Source(Organization, in_zone(), ("updated_at",)),
-    Source(TierAssignment, of_zone_organizations(), ("set_at",)),
-    Source(SecretaryTerm, of_zone_organizations(), ("started_at", "ended_at")),
+    Source(TierAssignment, in_zone(), ("set_at",)),
+    Source(SecretaryTerm, in_zone(), ("started_at", "ended_at")),
     Source(CoveredUnit, of_zone_organizations()),
 ]
 

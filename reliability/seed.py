@@ -77,7 +77,12 @@ def seed(password: str) -> dict[str, object]:
     )
     for n, org in enumerate(scored):
         TierAssignment.objects.create(
-            organization=org, year=year, tier="ABC"[n % 3], source=TierSource.INITIAL, reason="初始"
+            organization=org,
+            zone=zone,
+            year=year,
+            tier="ABC"[n % 3],
+            source=TierSource.INITIAL,
+            reason="初始",
         )
 
     rule_set = create_rule_set(zone=zone, year=year, user=admin)

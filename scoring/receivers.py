@@ -38,10 +38,11 @@ def refuse_moving_unfinished_years(
 
 @receiver(after_zone_move)
 def relevel_moved_organizations(sender: Any, organizations: list[int], **kwargs: Any) -> None:
-    """Their past quarters are now read under the new zone's thresholds (next year's first
-    quarter looks back to them)."""
+    """Their scorecards now belong to the new zone, and their past quarters are read under its
+    thresholds (next year's first quarter looks back to them)."""
     cards = Scorecard.objects.filter(organization__in=organizations)
     zone_id = Organization.objects.filter(pk=organizations[0]).values_list("zone", flat=True)[0]
+    cards.update(zone=zone_id)
     years = set(cards.values_list("year", flat=True))
     if years:
         refresh_levels(zone=Zone.objects.get(pk=zone_id), years=years, org_ids=organizations)

@@ -28,7 +28,7 @@ def of_zone_warnings() -> str:
 def register() -> None:
     stamps.register(
         stamps.Source(RuleSet, stamps.in_zone(), ("updated_at",)),
-        stamps.Source(Scorecard, stamps.of_zone_organizations(), ("updated_at",)),
+        stamps.Source(Scorecard, stamps.in_zone(), ("updated_at",)),
         stamps.Source(Period, stamps.in_zone(), ("changed_at",)),
         stamps.Source(Notice, stamps.in_zone()),
         stamps.Source(Rectification, of_zone_warnings(), ("changed_at", "submitted_at")),

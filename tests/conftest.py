@@ -46,7 +46,12 @@ def make_org(parent, code, name=None, *, kind=Kind.BRANCH, sector=Sector.NON_PUB
 
 def set_tier(org, year, tier):
     TierAssignment.objects.create(
-        organization=org, year=year, tier=tier, source=TierSource.INITIAL, reason="初始"
+        organization=org,
+        zone_id=org.zone_id,
+        year=year,
+        tier=tier,
+        source=TierSource.INITIAL,
+        reason="初始",
     )
 
 

@@ -238,7 +238,12 @@ def test_tier_history_needs_a_reason_in_the_database(zone):
 
     with pytest.raises(IntegrityError):
         TierAssignment.objects.create(
-            organization=zone.a1, year=2025, tier="A", source=TierSource.MANUAL, reason=""
+            organization=zone.a1,
+            zone=zone.zone,
+            year=2025,
+            tier="A",
+            source=TierSource.MANUAL,
+            reason="",
         )
 
 

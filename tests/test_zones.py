@@ -11,16 +11,24 @@ import pytest
 from django.urls import reverse
 
 from orgs import access
-from orgs.models import Organization, Role, User, Zone, ZoneMove
+from orgs.models import (
+    Organization,
+    Role,
+    SecretaryTerm,
+    TierAssignment,
+    User,
+    Zone,
+    ZoneMove,
+)
 from orgs.services import Refused as MoveRefused
-from orgs.services import move_to_zone
-from scoring.models import AnnualResult, RuleSet
+from orgs.services import move_to_zone, set_secretary
+from scoring.models import AnnualResult, RuleSet, Scorecard
 from scoring.services.grading import finalize_year
 from scoring.services.notices import next_notice_number, publish_notice
 from scoring.services.points import Cell, PointsRejected, record_points
 from scoring.services.rulesets import create_rule_set
 
-from .conftest import score
+from .conftest import make_user, score
 
 
 @pytest.fixture
@@ -287,6 +295,9 @@ def test_moving_an_organization_with_unfinished_points_is_refused(zone, other_zo
 
 def test_a_move_takes_the_subtree_and_its_accounts_and_is_kept(zone, other_zone, two_years, login):
     finalize_year(zone=zone.zone, year=2025, user=zone.staff)
+    set_secretary(
+        organization=zone.a2, user=make_user("a2sec", Role.SECRETARY, zone=zone.zone), by=None
+    )
     response = login(zone.platform).post(
         reverse("orgs:move", args=[zone.com_a.pk]),
         {"parent": other_zone.root.pk, "reason": "区划调整"},
@@ -307,6 +318,11 @@ def test_a_move_takes_the_subtree_and_its_accounts_and_is_kept(zone, other_zone,
     assert (move.from_zone, move.to_zone, move.reason) == (zone.zone, other_zone.zone, "区划调整")
     # The year graded before the move stays the first zone's.
     assert AnnualResult.objects.get(organization=zone.a1).zone == zone.zone
+    # Their scorecards, tiers and secretaries' terms go with them: the new zone's pages and
+    # stamp read them by zone.
+    for model in (Scorecard, TierAssignment, SecretaryTerm):
+        rows = model.objects.filter(organization__in=moved)
+        assert rows.exists() and set(rows.values_list("zone", flat=True)) == {other_zone.zone.pk}
     detail = login(other_zone.staff).get(reverse("orgs:detail", args=[zone.a1.pk]))
     assert detail.status_code == 200
     assert login(zone.staff).get(reverse("orgs:detail", args=[zone.a1.pk])).status_code == 404

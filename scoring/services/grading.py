@@ -101,6 +101,7 @@ def confirm_tiers(*, zone: Zone, year: int, user: Any) -> int:
         (
             TierAssignment(
                 organization_id=r.organization_id,
+                zone=zone,
                 year=year + 1,
                 tier=r.next_tier,
                 source=TierSource.GRADING,

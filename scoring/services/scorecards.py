@@ -27,7 +27,7 @@ SCORECARD_SUMS = [
     "total",
     "vetoes",
 ]
-SCORECARD_FIELDS = [*SCORECARD_SUMS, "updated_at"]
+SCORECARD_FIELDS = [*SCORECARD_SUMS, "zone", "updated_at"]
 LEVELS = ["l1", "l2", "l3", "l4"]
 
 
@@ -47,6 +47,7 @@ def refresh_scorecards(*, zone: Zone, org_ids: Collection[int], years: Iterable[
         [
             Scorecard(
                 organization_id=org_id,
+                zone=zone,
                 year=year,
                 **{name: sums.get((org_id, year), {}).get(name, 0) for name in SCORECARD_SUMS},
                 updated_at=now,
@@ -76,7 +77,7 @@ def refresh_levels(*, zone: Zone, years: set[int], org_ids: Collection[int] | No
     if org_ids is not None:
         cards = cards.filter(organization_id__in=org_ids)
     else:
-        cards = cards.filter(organization__zone=zone)
+        cards = cards.filter(zone=zone)
     rows = list(cards.values_list("pk", "organization_id", "year", "q1", "q2", "q3", "q4", *LEVELS))
     totals: dict[tuple[int, int, int], Decimal] = {}
     for _, org, year, *figures in rows:
