@@ -1,9 +1,12 @@
 """The figures: each app path beside its limit, in one run, as medians."""
 
 import datetime
+import json
 import os
 import signal
 import statistics
+import subprocess
+import sys
 import time
 
 from django.db import connection
@@ -11,12 +14,13 @@ from django.db import connection
 from bench import registry
 from bench.province import measured_zone
 from bench.tools import (
+    ENVIRONMENT,
     RAW_QUARTER,
     RAW_YEAR,
     RAW_YEAR_OF_ZONE_PARTITION,
+    ROOT,
     answers_200,
     export_in_subprocess,
-    in_subprocess,
     median,
     raw,
     serve,
@@ -184,14 +188,8 @@ IN_PROCESS_RUNS = 20
 def _pages(args, url, zone_url, say):
     """Each page on the province and on the single zone: server time and queries in-process
     with nothing else running, then requests/s under wrk, the two servers side by side."""
-    say("  进程内服务器时间（安静时测）…")
-    measured = {
-        db: {
-            row["key"]: row
-            for row in in_subprocess("bench.pages", "--runs", IN_PROCESS_RUNS, "--json", url=target)
-        }
-        for db, target in (("province", url), ("single", zone_url))
-    }
+    say("  进程内服务器时间（安静时测，两库交替请求）…")
+    measured = _paired_server_times(url, zone_url)
     servers = {"province": serve(url, PORT), "single": serve(zone_url, PORT + 1)}
     bases = {"province": f"http://127.0.0.1:{PORT}", "single": f"http://127.0.0.1:{PORT + 1}"}
     try:
@@ -209,6 +207,57 @@ def _pages(args, url, zone_url, say):
             os.killpg(server.pid, signal.SIGTERM)
             server.wait()
     return {"minimal": (minimal, minimal_p99), **measured}
+
+
+class _PageServer:
+    """`python -m bench.pages --serve` on the database at `url`: its pages (`rows`), and one
+    request's milliseconds at a time (`ms`)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.pages", "--serve"],
+            cwd=ROOT,
+            env={**os.environ, **ENVIRONMENT, "DATABASE_URL": url},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdin and self.process.stdout
+        self.ask, self.answers = self.process.stdin, self.process.stdout
+        self.rows = {row["key"]: row for row in json.loads(self.answers.readline())}
+
+    def ms(self, key: str, mode: str) -> float:
+        self.ask.write(f"{key} {mode}\n")
+        self.ask.flush()
+        return float(self.answers.readline())
+
+    def close(self) -> None:
+        self.ask.close()
+        if self.process.wait() != 0:
+            raise SystemExit(f"python -m bench.pages --serve failed on {self.url}")
+
+
+def _paired_server_times(url, zone_url):
+    """{"province"|"single": {key: row}}: each page's median server time, reloaded and cold, of
+    IN_PROCESS_RUNS requests on each database, the two asked in turn (in alternating order).
+    On a shared host the machine's speed drifts by a fifth within seconds; asked in turn, both
+    databases' pages meet the same drift, so their ratio is the data's."""
+    servers = {"province": _PageServer(url), "single": _PageServer(zone_url)}
+    try:
+        province, single = servers["province"].rows, servers["single"].rows
+        for key in [k for k in province if k in single]:
+            for name, mode in (("ms_cold", "cold"), ("ms", "reloaded")):
+                times: dict[str, list[float]] = {db: [] for db in servers}
+                for run in range(IN_PROCESS_RUNS):
+                    for db in list(servers)[:: 1 if run % 2 else -1]:
+                        times[db].append(servers[db].ms(key, mode))
+                for db, values in times.items():
+                    servers[db].rows[key][name] = statistics.median(values)
+    finally:
+        for server in servers.values():
+            server.close()
+    return {db: server.rows for db, server in servers.items()}
 
 
 def _wrk(args, label, url, cookie):

@@ -1,19 +1,20 @@
 """Server time of the main pages on the current database (the demo zones after `make run`):
 
-    .venv/bin/python -m bench.pages [--runs 20] [--json]
+    .venv/bin/python -m bench.pages [--runs 20]
 
 Each figure is the median time for Django to answer the page in-process (no network), with the
 number of queries it ran: reloaded (its content served from the cache, as between writes) and
 cold (its cached content dropped first, as after a write to what it shows). The pages are a
 zone office's (the first staff account's zone), its secretary's and committee viewer's, and a
-city/province viewer's cross-zone pages with that zone chosen. `make bench` runs this on each of its databases with `--json`, which also prints
-a session cookie per page for wrk.
+city/province viewer's cross-zone pages with that zone chosen. `make bench` runs this with
+`--serve` on each of its databases and asks the two for each request in turn.
 """
 
 import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import django
@@ -52,68 +53,81 @@ def pages(today):
     return staff.zone, found
 
 
-def timed(client, path, runs, *, before=lambda: None):
-    """([seconds] of `runs` requests of `path`, each after `before()`; queries of one more)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+class Pages:
+    """The measured pages, each with a client logged in as its reader and loaded once: their
+    queries counted, and one request timed at a time (`seconds`)."""
 
-    times = []
-    for _ in range(runs):
-        before()
+    def __init__(self, *, cookies):
+        from django.core.cache import caches
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from bench.tools import session_cookie
+        from orgs.access import CHOSEN_ZONE
+
+        self.fragments = caches["fragments"]
+        zone, found = pages(timezone.localdate())
+        self.rows, self.clients = {}, {}
+        for key, label, user, path in found:
+            client = Client(HTTP_HOST="127.0.0.1")
+            client.force_login(user)
+            # A cross-zone reader looks at the office's zone, as after choosing it.
+            extra = {CHOSEN_ZONE: zone.pk} if user.reads_across_zones else {}
+            if extra:
+                session = client.session
+                session.update(extra)
+                session.save()
+            status = client.get(path).status_code
+            counts = {}
+            for cold in (True, False):
+                if cold:
+                    self.fragments.clear()
+                with CaptureQueriesContext(connection) as queries:
+                    client.get(path)
+                counts[cold] = len(queries.captured_queries)
+            row = {"key": key, "label": label, "path": path, "status": status}
+            row.update(queries=counts[False], queries_cold=counts[True])
+            if cookies:
+                row["cookie"] = session_cookie(user, **extra)
+            self.rows[key], self.clients[key] = row, client
+
+    def seconds(self, key, *, cold):
+        """One request of the page: reloaded (its content from the cache, as between writes)
+        or cold (its cached content dropped first, as after a write to what it shows)."""
+        if cold:
+            self.fragments.clear()
         started = time.perf_counter()
-        client.get(path)
-        times.append(time.perf_counter() - started)
-    before()
-    with CaptureQueriesContext(connection) as queries:
-        client.get(path)
-    return times, len(queries.captured_queries)
+        self.clients[key].get(self.rows[key]["path"])
+        return time.perf_counter() - started
 
 
-def server_times(runs, *, cookies):
-    """[{key, label, path, ms, queries, status[, cookie]}], the median of `runs` warm requests."""
-    from django.core.cache import caches
-    from django.test import Client
-    from django.utils import timezone
+def server_times(runs):
+    """[{key, label, path, ms, queries, ms_cold, queries_cold, status}]: medians of `runs`."""
+    measured = Pages(cookies=False)
+    for key, row in measured.rows.items():
+        for name, cold in (("ms_cold", True), ("ms", False)):
+            times = [measured.seconds(key, cold=cold) for _ in range(runs)]
+            row[name] = statistics.median(times) * 1000
+    return list(measured.rows.values())
 
-    from bench.tools import session_cookie
-    from orgs.access import CHOSEN_ZONE
 
-    zone, found = pages(timezone.localdate())
-    fragments = caches["fragments"]
-    measured = []
-    for key, label, user, path in found:
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user)
-        # A cross-zone reader looks at the office's zone, as after choosing it.
-        extra = {CHOSEN_ZONE: zone.pk} if user.reads_across_zones else {}
-        if extra:
-            session = client.session
-            session.update(extra)
-            session.save()
-        client.get(path)
-        # Cold: the page's cached content dropped first, as after a write to what it shows.
-        cold, cold_queries = timed(client, path, runs, before=fragments.clear)
-        times, queries = timed(client, path, runs)
-        row = {
-            "key": key,
-            "label": label,
-            "path": path,
-            "ms": statistics.median(times) * 1000,
-            "queries": queries,
-            "ms_cold": statistics.median(cold) * 1000,
-            "queries_cold": cold_queries,
-            "status": client.get(path).status_code,
-        }
-        if cookies:
-            row["cookie"] = session_cookie(user, **extra)
-        measured.append(row)
-    return measured
+def serve():
+    """For `make bench`, which times two databases' pages in turn: print the pages as JSON
+    (with a session cookie each, for wrk), then answer each line "KEY cold|reloaded" of stdin
+    with that request's milliseconds."""
+    measured = Pages(cookies=True)
+    print(json.dumps(list(measured.rows.values()), ensure_ascii=False), flush=True)
+    for line in sys.stdin:
+        key, mode = line.split()
+        print(measured.seconds(key, cold=mode == "cold") * 1000, flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench.pages")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--json", action="store_true", help="JSON with a session cookie per page")
+    parser.add_argument("--serve", action="store_true", help="answer make bench's requests")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partybuild.settings")
     django.setup()
@@ -121,10 +135,10 @@ def main():
 
     from orgs.models import Organization
 
-    measured = server_times(args.runs, cookies=args.json)
-    if args.json:
-        print(json.dumps(measured, ensure_ascii=False))
+    if args.serve:
+        serve()
         return
+    measured = server_times(args.runs)
     scored = Organization.objects.scored().count()
     print(f"{scored} 个计分组织，{connection.vendor}，每项 {args.runs} 次取中位数")
     for row in measured:
