@@ -24,13 +24,18 @@ ENVIRONMENT = {
 }
 
 
-def median(fn, runs):
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def in_turn(*fns, runs):
+    """The median seconds of each of `fns` over `runs` runs, run in turn (in alternating
+    order): on a shared host the machine's speed drifts by a fifth within seconds, and in turn
+    an app's figure and its limit meet the same drift."""
+    times: list[list[float]] = [[] for _ in fns]
+    for run in range(runs):
+        order = list(enumerate(fns))
+        for index, fn in order if run % 2 else order[::-1]:
+            started = time.perf_counter()
+            fn()
+            times[index].append(time.perf_counter() - started)
+    return [statistics.median(t) for t in times]
 
 
 def raw(sql, params):
