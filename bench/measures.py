@@ -72,7 +72,8 @@ def run(*, args, url, zone_url, years, say):
     partitioning = None if args.no_partitioning else _partitioning(args, last, say)
 
     say("导出评级表…")
-    # In turn, as in_turn does, so that both meet the same drift of the machine's speed.
+    # The app's export and the bare one in each run, so that both meet the same drift of the
+    # machine's speed.
     pairs = [
         [export_in_subprocess(kind, zone.code, last, url) for kind in ("app", "bare")]
         for _ in range(args.runs)
@@ -213,14 +214,14 @@ def _pages(args, url, zone_url, say):
             for row in rows.values():
                 if row["status"] != 200:
                     raise SystemExit(f"{row['label']}（{row['path']}）返回 {row['status']}")
-                url = bases[db] + row["path"]
+                page = bases[db] + row["path"]
                 if db == "province":
                     # The share of the constant view's rate is a goal: both run in turn.
                     row["rate"], row["p99"], row["minimal"], row["minimal_p99"] = _wrk_in_turn(
-                        args, row["label"], url, row["cookie"], minimal
+                        args, row["label"], page, row["cookie"], minimal
                     )
                 else:
-                    row["rate"], row["p99"] = _wrk(args, row["label"], url, row["cookie"])
+                    row["rate"], row["p99"] = _wrk(args, row["label"], page, row["cookie"])
     finally:
         for server in servers.values():
             os.killpg(server.pid, signal.SIGTERM)
@@ -281,7 +282,8 @@ def _paired_server_times(url, zone_url):
 
 def _wrk(args, label, url, cookie):
     """(median requests/s, median p99 ms) of `args.runs` wrk runs after a warm-up."""
-    return _medians(label, _wrk_runs(args, label, url, cookie, args.runs))
+    _warm(label, url, cookie)
+    return _medians(label, [wrk(url, cookie, args.http_seconds) for _ in range(args.runs)])
 
 
 def _wrk_in_turn(args, label, url, cookie, minimal):
@@ -293,11 +295,6 @@ def _wrk_in_turn(args, label, url, cookie, minimal):
         page.append(wrk(url, cookie, args.http_seconds))
         constant.append(wrk(minimal, None, args.http_seconds))
     return (*_medians(label, page), *_medians("最小视图", constant))
-
-
-def _wrk_runs(args, label, url, cookie, runs):
-    _warm(label, url, cookie)
-    return [wrk(url, cookie, args.http_seconds) for _ in range(runs)]
 
 
 def _warm(label, url, cookie):

@@ -22,7 +22,8 @@ def seed(password: str) -> dict[str, object]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from orgs.models import Kind, Organization, Role, Sector, TierAssignment, TierSource, User, Zone
+    from orgs.models import Kind, Organization, Role, Sector, TierSource, User, Zone
+    from orgs.services import assign_tier
     from scoring.models import ItemKind
     from scoring.services.notices import publish_notice
     from scoring.services.points import Cell, record_points
@@ -76,13 +77,13 @@ def seed(password: str) -> dict[str, object]:
         password=hashed,
     )
     for n, org in enumerate(scored):
-        TierAssignment.objects.create(
+        assign_tier(
             organization=org,
-            zone=zone,
             year=year,
             tier="ABC"[n % 3],
             source=TierSource.INITIAL,
             reason="初始",
+            user=None,
         )
 
     rule_set = create_rule_set(zone=zone, year=year, user=admin)

@@ -170,9 +170,9 @@ def play(*, seed, zone, today, user, say=lambda text: None):
     first_year = today.year - 1
     rng = random.Random(f"{seed}:{zone.code}:timeline")
     start = at(datetime.date(first_year, 1, 2))
-    TierAssignment.objects.filter(
-        organization__zone=zone, source=TierSource.INITIAL, year=first_year
-    ).update(set_at=start)
+    TierAssignment.objects.filter(zone=zone, source=TierSource.INITIAL, year=first_year).update(
+        set_at=start
+    )
     with clock(start):
         create_rule_set(zone=zone, year=first_year, user=user)
     last = (today.year, today.month - 1) if today.month > 1 else (first_year, 12)

@@ -328,8 +328,9 @@ class Scorecard(models.Model):
         Organization, on_delete=models.PROTECT, related_name="scorecards"
     )
     # The organization's zone, kept on the row (services.scorecards writes it, a zone move
-    # carries it along): the zone's stamp and its warnings read a zone's cards as one index
-    # range instead of one index probe per organization, which at province scale cost 3x.
+    # carries it along): the zone's stamp (orgs.stamps) and refresh_levels read a zone's cards
+    # as one index range instead of one index probe per organization, which at province scale
+    # cost twice as much.
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="+", db_index=False)
     year = models.PositiveSmallIntegerField()
     q1 = points_field(default=0)

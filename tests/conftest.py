@@ -10,11 +10,11 @@ from orgs.models import (
     RegionKind,
     Role,
     Sector,
-    TierAssignment,
     TierSource,
     User,
     Zone,
 )
+from orgs.services import assign_tier
 
 PASSWORD = "a-long-test-password"
 
@@ -45,13 +45,8 @@ def make_org(parent, code, name=None, *, kind=Kind.BRANCH, sector=Sector.NON_PUB
 
 
 def set_tier(org, year, tier):
-    TierAssignment.objects.create(
-        organization=org,
-        zone_id=org.zone_id,
-        year=year,
-        tier=tier,
-        source=TierSource.INITIAL,
-        reason="初始",
+    assign_tier(
+        organization=org, year=year, tier=tier, source=TierSource.INITIAL, reason="初始", user=None
     )
 
 
